@@ -24,7 +24,14 @@
 struct kq_producer;
 struct kq_consumer;
 
-/** A consumed message. Pointers are borrowed until kq_msg_release(). */
+/** The value of the "schema" header on every produced message. */
+#define KQ_SCHEMA_ID "prahari.alert/v1"
+
+/**
+ * A consumed message. Pointers are borrowed until kq_msg_release().
+ * key and payload are NUL-terminated copies (key is NULL when the message has
+ * none), so they may be used as C strings when they hold text.
+ */
 struct kq_msg {
         const char *topic;
         int32_t partition;
@@ -111,6 +118,10 @@ int64_t kq_consumer_lag(struct kq_consumer *c);
 
 /** @brief Commit stored offsets, leave the group, destroy. NULL is a no-op. */
 void kq_consumer_close(struct kq_consumer *c);
+
+/** @brief True after librdkafka reported a fatal error (the service must exit). */
+bool kq_producer_fatal(struct kq_producer *p);
+bool kq_consumer_fatal(struct kq_consumer *c);
 
 /* ==== Trace context ==== */
 

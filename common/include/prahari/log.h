@@ -27,6 +27,19 @@ void log_set_level(enum log_level lvl);
 void log_msg(enum log_level lvl, const char *alert_id, const char *traceparent,
              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* ==== Additions (tests, reuse) ==== */
+
+/**
+ * @brief JSON-escape @p s (without the surrounding quotes): quote, backslash
+ * and control characters are escaped, invalid UTF-8 bytes become U+FFFD, so
+ * the result is always valid JSON string content.
+ * @returns a malloc'd string (caller frees), or NULL when out of memory.
+ */
+char *log_json_escape(const char *s);
+
+/** @brief Write lines to @p fd instead of stderr (tests); -1 restores stderr. */
+void log_set_fd(int fd);
+
 #define log_debug(...) log_msg(LOG_DEBUG, NULL, NULL, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, NULL, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, NULL, NULL, __VA_ARGS__)

@@ -30,4 +30,10 @@ void metric_observe(struct metric *m, double v);
 /** @brief Render every metric in the text exposition format; malloc'd. */
 char *metrics_render(void);
 
+/**
+ * @brief Forget every metric (tests only: handles obtained before become
+ * invalid).
+ */
+void metrics_reset(void);
+
 #endif

@@ -15,4 +15,7 @@ bool sig_reload_take(void);
 /** @brief Ask the main loop to stop (e.g. on a fatal error in a thread). */
 void sig_request_stop(void);
 
+/** @brief Clear the stop and reload flags (tests that run a loop twice). */
+void sig_reset(void);
+
 #endif

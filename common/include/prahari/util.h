@@ -77,4 +77,28 @@ char *util_read_file(const char *path, size_t *len);
 /** @brief True if @p s (of @p len bytes) is valid UTF-8 without NUL bytes. */
 bool util_utf8_valid(const char *s, size_t len);
 
+/* ==== Additions ==== */
+
+/**
+ * @brief Decode one UTF-8 sequence at @p s (at most @p len bytes).
+ * @returns its length (1..4) and the code point in @p cp, or 0 if the bytes
+ * are not a valid, shortest-form sequence of a scalar value (no surrogates,
+ * nothing above U+10FFFF).
+ */
+size_t util_utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
+
+/** @brief Fill @p buf with @p len cryptographically random bytes (aborts if none). */
+void util_random(void *buf, size_t len);
+
+/**
+ * @brief Encode standard base64 with padding; malloc'd, caller frees.
+ */
+char *util_b64_encode(const unsigned char *in, size_t len);
+
+/**
+ * @brief Copy at most @p dstsz-1 bytes of @p src into @p dst, always NUL-terminated.
+ * @returns strlen(@p src) (truncation happened when >= @p dstsz).
+ */
+size_t util_strlcpy(char *dst, const char *src, size_t dstsz);
+
 #endif
