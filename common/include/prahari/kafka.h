@@ -82,6 +82,13 @@ bool kq_producer_ready(struct kq_producer *p);
 /** @brief Flush (up to 5 s) and destroy; NULL is a no-op. */
 void kq_producer_destroy(struct kq_producer *p);
 
+/**
+ * @brief Like kq_producer_destroy, flushing for up to @p timeout_ms.
+ * @returns the number of messages that were never acknowledged (logged as
+ * lost); a service exits 1 when it is not 0.
+ */
+int kq_producer_close(struct kq_producer *p, int timeout_ms);
+
 /* ==== Consumer ==== */
 
 /**

@@ -42,4 +42,11 @@ void pg_rollback(PGconn *conn);
 int pg_timeline_add(PGconn *conn, const char *alert_id, const char *stage, const char *event,
                     const char *actor, int revision, const char *detail_json);
 
+/**
+ * @brief SQLSTATE of the last statement that failed in pg_exec on this thread
+ * ("23505" for a unique violation), or "" when it failed without one.
+ * Borrowed; valid until the next pg_exec on this thread.
+ */
+const char *pg_last_sqlstate(void);
+
 #endif

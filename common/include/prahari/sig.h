@@ -8,7 +8,9 @@
 #define PRAHARI_SIG_H
 #include <stdbool.h>
 
+/** @brief Install the handlers (SIGTERM, SIGINT, SIGHUP; SIGPIPE ignored). */
 void sig_install(void);
+/** @brief True once SIGTERM/SIGINT arrived or sig_request_stop() was called. */
 bool sig_stop_requested(void);
 /** @brief True once per SIGHUP received (clears the flag). */
 bool sig_reload_take(void);
