@@ -240,6 +240,14 @@ struct kq_producer *kq_producer_new(const char *client_id, char *err, size_t err
                 goto fail;
         }
         conf = NULL; /* owned by rk */
+        /* Warm up: connect and fetch metadata now, so that the first alert does
+         * not wait for the connection and the idempotent producer id (~1 s on
+         * the dev broker). A broker that is down is not an error here. */
+        {
+                const struct rd_kafka_metadata *md = NULL;
+                if (rd_kafka_metadata(p->rk, 0, NULL, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                        rd_kafka_metadata_destroy(md);
+        }
         return p;
 fail:
         pthread_cond_destroy(&p->cv);

@@ -7,6 +7,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# Forget the settings of a dev stack this shell may have exported (eval "$(stack.sh env)"):
+# dev.env keeps values already set, and this private stack must derive its own.
+mapfile -t devenv < <(sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' "$root/deploy/local/dev.env")
+unset "${devenv[@]}" PRAHARI_LOCAL
 export PRAHARI_BUILD=${1:-$root/build}
 export PRAHARI_ROOT=$root
 export PRAHARI_SHARED=${PRAHARI_SHARED:-$(cd "$root/../shared" && pwd)}

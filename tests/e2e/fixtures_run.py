@@ -306,7 +306,7 @@ def main():
         n_sms = n_mail = 0
         for r in recips:
             if r.get("phone"):
-                got = [s for s in sms if s.get("to") == r["phone"] and code in (s.get("text") or "") and not s.get("dedup")]
+                got = [s for s in sms if s.get("to") == r["phone"] and code in (s.get("text") or "") and not s.get("dedup") and s.get("accepted", True)]
                 j.check(len(got) == 1, "%s: %d SMS to %s for %s, expected exactly 1" % (where, len(got), r["recipient_id"], code))
                 n_sms += len(got)
             if r.get("email"):
