@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The routed-message handler: one notification row per level-1 recipient and
+ * channel (unique key, deterministic ids), the level-2 escalation timer, all
+ * in one transaction; then the sends. The offset is stored after that (the
+ * stage loop does it on STAGE_SKIP); sends that fail transiently are left to
+ * the retry thread via next_attempt_at. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "notifier.h"
+#include "prahari/log.h"
+#include "prahari/pg.h"
+#include "prahari/util.h"
+#include "routed.h"
+
+#define SMS_GRACE_S "2"
+
+/* SMS rows are sent by this thread right after the commit; they fall due
+ * for the sender threads only after a grace period (in case this process
+ * stops first). E-mail rows are due at once: the sender threads take them. */
+static const char insert_sql[] =
+        "INSERT INTO notifications (notification_id, alert_id, recipient_id, channel, level,"
+        " address, client_ref, kind, lang, recipient_name, next_attempt_at, created_at)"
+        " VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9,"
+        "  now() + ($10::float8 + CASE WHEN $4 = 'sms' THEN " SMS_GRACE_S " ELSE 0 END)"
+        "  * interval '1 second', now() + $10::float8 * interval '1 second')"
+        " ON CONFLICT (alert_id, recipient_id, channel, level) DO NOTHING";
+
+static const char timer_sql[] =
+        "INSERT INTO escalations (alert_id, level, due_at)"
+        " VALUES ($1, 2, now() + ($2::float8 + $3::float8) * interval '1 second')"
+        " ON CONFLICT (alert_id, level) DO NOTHING";
+
+/* 'moved' when a later revision sends the alert to recipients other than
+ * those already told at level 1. */
+static const char moved_sql[] =
+        "SELECT EXISTS (SELECT 1 FROM notifications WHERE alert_id = $1 AND level = 1"
+        " AND NOT (recipient_id = ANY($2::text[])))";
+
+static const char alert_sql[] = "SELECT status FROM alerts WHERE alert_id = $1";
+
+static void text_array(const struct routed *rt, char *buf, size_t bufsz)
+{
+        size_t o = 0;
+        o += (size_t)snprintf(buf + o, bufsz - o, "{");
+        for (size_t i = 0; i < rt->nr && o < bufsz; i++) {
+                o += (size_t)snprintf(buf + o, bufsz - o, "%s\"", i ? "," : "");
+                for (const char *p = rt->r[i].recipient_id; *p && o + 3 < bufsz; p++) {
+                        if (*p == '"' || *p == '\\')
+                                buf[o++] = '\\';
+                        buf[o++] = *p;
+                }
+                if (o < bufsz)
+                        o += (size_t)snprintf(buf + o, bufsz - o, "\"");
+        }
+        if (o < bufsz)
+                snprintf(buf + o, bufsz - o, "}");
+}
+
+enum stage_result consume_routed(void *ctx, const struct kq_msg *in, struct stage_output *out,
+                                 char *reason, size_t reasonsz)
+{
+        struct worker *w = ctx;
+        struct notifier *n = w->n;
+        int64_t t0 = util_mono_us();
+        struct routed rt;
+        char err[256];
+        (void)out;
+        if (routed_parse(in->payload, in->len, &rt, err, sizeof err) != 0) {
+                snprintf(reason, reasonsz, "routed message: %s", err);
+                return STAGE_DEADLETTER;
+        }
+        enum stage_result res = STAGE_RETRY;
+        char ids[ROUTED_MAX_RECIPIENTS * 2][37];
+        const char *idp[ROUTED_MAX_RECIPIENTS * 2];
+        size_t nids = 0, nsms = 0;
+        PGresult *r = NULL;
+        bool in_tx = false;
+        if (!pg_ensure(&w->conn, w->name))
+                goto out;
+        const char *ap[] = {rt.alert_id};
+        r = pg_exec(w->conn, alert_sql, 1, ap);
+        if (!r)
+                goto out;
+        if (PQntuples(r) == 0) {
+                snprintf(reason, reasonsz, "alert_id: not in the alerts table");
+                res = STAGE_DEADLETTER;
+                goto out;
+        }
+        if (strcmp(PQgetvalue(r, 0, 0), "open") != 0) {
+                /* After acknowledgement nothing further is sent to anyone. */
+                log_alert(LOG_INFO, rt.alert_id, in->traceparent[0] ? in->traceparent : NULL,
+                          "alert is %s: routed revision %d not notified", PQgetvalue(r, 0, 0),
+                          rt.revision);
+                res = STAGE_SKIP;
+                goto out;
+        }
+        PQclear(r);
+        r = NULL;
+        const char *kind = "alert";
+        if (rt.revision > 1) {
+                char arr[4096];
+                text_array(&rt, arr, sizeof arr);
+                const char *mp[] = {rt.alert_id, arr};
+                r = pg_exec(w->conn, moved_sql, 2, mp);
+                if (!r)
+                        goto out;
+                if (strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+                        kind = "moved";
+                PQclear(r);
+                r = NULL;
+        }
+        if (pg_begin(w->conn) != 0)
+                goto out;
+        in_tx = true;
+        /* SMS rows first: they are claimed and sent first. */
+        for (int pass = 0; pass < 2; pass++) {
+                const char *channel = pass == 0 ? "sms" : "email";
+                for (size_t i = 0; i < rt.nr; i++) {
+                        struct routed_recipient *p = &rt.r[i];
+                        const char *addr = pass == 0 ? p->phone : p->email;
+                        if (p->level != 1 || !addr || !*addr)
+                                continue;
+                        char ref[26];
+                        routed_ids(rt.alert_id, p->recipient_id, channel, 1, ids[nids], ref);
+                        const char *lang = p->lang && strcmp(p->lang, "hi") == 0 ? "hi" : "en";
+                        const char *ip[] = {ids[nids], rt.alert_id, p->recipient_id, channel,
+                                            addr,      ref,         kind,            lang,
+                                            p->name ? p->name : "", n->clock_param};
+                        r = pg_exec(w->conn, insert_sql, 10, ip);
+                        if (!r)
+                                goto out;
+                        PQclear(r);
+                        r = NULL;
+                        idp[nids] = ids[nids];
+                        nids++;
+                        if (pass == 0)
+                                nsms++;
+                }
+        }
+        char window[32];
+        snprintf(window, sizeof window, "%ld", notifier_window_s(n, rt.severity));
+        const char *tp[] = {rt.alert_id, n->clock_param, window};
+        r = pg_exec(w->conn, timer_sql, 3, tp);
+        if (!r)
+                goto out;
+        PQclear(r);
+        r = NULL;
+        if (pg_commit(w->conn) != 0)
+                goto out;
+        in_tx = false;
+        if (nids == 0)
+                log_alert(LOG_WARN, rt.alert_id, NULL,
+                          "routed message without a level-1 phone or e-mail; the escalation "
+                          "timer will reach the next level");
+        notifier_wake(); /* the e-mails */
+        /* Rows already sent (a redelivered message) are not claimed again;
+         * a database error here leaves them to the sender threads. */
+        if (dispatch_due(w, idp, nsms, (int)nsms, t0) < 0)
+                log_alert(LOG_WARN, rt.alert_id, NULL, "send pass failed; the retry thread "
+                                                       "takes over");
+        res = STAGE_SKIP;
+out:
+        if (r)
+                PQclear(r);
+        if (in_tx)
+                pg_rollback(w->conn);
+        if (res == STAGE_RETRY)
+                snprintf(reason, reasonsz, "database unavailable");
+        routed_free(&rt);
+        return res;
+}

@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Integration test of prahari-notifier against the real local peers: its own
+stack (deploy/local/stack.sh up in a temporary PRAHARI_LOCAL on moved ports:
+PostgreSQL, the dev broker, the SMS gateway, aiosmtpd with STARTTLS), routed
+messages produced with kcat, and the gateway's record and the SMTP spool as
+the judges. Scenarios: one SMS + one e-mail per level-1 recipient, DLT texts
+without names, redelivery, 5xx retry and lost answers with the same
+client_ref, 4xx failing and escalating at once, delivery reports, link
+acknowledgement (GET never acknowledges) and outcome, SMS reply ACK, an
+alert moved to another district, and escalation through the chain with an
+injected clock across notifier restarts. Label: integration."""
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from notifier_harness import (RECIPIENTS, Stack, accepted, http, load_directory, mails_of,  # noqa: E402
+                              new_alert, route, routed, sms_of, timeline, token_of, wait)
+
+FAILS = []
+
+
+def check(cond, what):
+    if cond:
+        print("ok   " + what)
+    else:
+        print("FAIL " + what)
+        FAILS.append(what)
+
+
+EN_ALERT = re.compile(r"^PRAHARI ([2-9A-Z]{6}): (CRITICAL|HIGH|MEDIUM) risk alert, (.{1,30}), (.{1,30})\. "
+                      r"Confirm: http://127\.0\.0\.1:\d+/a/[A-Za-z0-9_-]{28}$")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--base-port", type=int, default=27400)
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+    stack = None
+    try:
+        stack = Stack(a.root, a.build, a.base_port)
+        stack.migrate()
+        load_directory(stack)
+        stack.start()
+        run(stack)
+    finally:
+        if stack:
+            stack.down(a.keep or bool(FAILS))
+    print("%d failed" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+def run(stack):
+    # ---- A: one SMS and one e-mail per level-1 recipient, texts without names
+    a_id, a_code = new_alert(stack, "Kota", post="अब और नहीं सह सकता।\n.\n.hidden line")
+    stack.produce("Kota", routed(a_id, a_code, "Kota", ["KOTA-SP", "KOTA-CR"], hindi=("KOTA-CR",)))
+    check(wait(lambda: len(accepted(stack, a_code)) == 2 and len(mails_of(stack, a_code)) == 2, 15),
+          "A: two SMS and two e-mails")
+    sms = accepted(stack, a_code)
+    by_to = {r["to"]: r for r in sms}
+    sp = by_to.get(RECIPIENTS["KOTA-SP"]["phone"])
+    cr = by_to.get(RECIPIENTS["KOTA-CR"]["phone"])
+    check(sp is not None and cr is not None, "A: one SMS to each phone")
+    if sp and cr:
+        m = EN_ALERT.match(sp["text"])
+        check(m is not None and m.group(1) == a_code and m.group(3) == "Kota district"
+              and m.group(4) == "Instagram", "A: English SMS matches the registered template: " + sp["text"])
+        check(sp["dlt_template_id"] == "1107000000000000101" and sp["unicode"] is False
+              and sp["sender"] == "PRHARI" and sp["parts"] == 1, "A: English SMS ids, GSM-7, one part")
+        check(cr["text"].startswith("प्रहरी अलर्ट %s: गंभीर जोखिम, कोटा जिला, Instagram। पुष्टि करें: " % a_code)
+              and cr["unicode"] is True and cr["dlt_template_id"] == "1107000000000000102",
+              "A: Hindi SMS for a Hindi recipient (UCS-2): " + cr["text"])
+        for r in (sp, cr):
+            check("अमन" not in r["text"] and "aman" not in r["text"].lower() and "सह सकता" not in r["text"],
+                  "A: no name or post text in the SMS")
+    mails = mails_of(stack, a_code)
+    for mrec in mails:
+        msg = mrec["msg"]
+        check(mrec.get("tls") is True, "A: e-mail over STARTTLS")
+        body = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        check("अमन कुमार" in body, "A: e-mail carries the name")
+        check("\n.\n.hidden line\n" in body, "A: lines starting with '.' arrive intact (libcurl dot-stuffing)")
+        nid = stack.psql("SELECT notification_id FROM notifications WHERE alert_id = :'p1' AND channel = 'email'"
+                         " AND address = :'p2'", a_id, mrec["rcpt_tos"][0])
+        check(msg["Message-ID"] == "<%s@prahari>" % nid, "A: Message-ID from the notification id")
+        raw = open(os.path.join(stack.env["PRAHARI_SMTP_SPOOL"], mrec["file"]), "rb").read()
+        check(max(len(l) for l in raw.split(b"\r\n")) < 998, "A: every line under 998 octets")
+    check(wait(lambda: len(timeline(stack, a_id, "notification_delivered")) == 2, 15),
+          "A: delivery reports recorded")
+    rows = stack.query("SELECT channel, state, attempts, parts FROM notifications WHERE alert_id = '%s'" % a_id)
+    check(len(rows) == 4 and all(r["attempts"] == 1 for r in rows)
+          and sorted(r["state"] for r in rows) == ["delivered", "delivered", "sent", "sent"],
+          "A: four rows, SMS delivered, e-mail sent, one attempt each: %s" % rows)
+    check(len(timeline(stack, a_id, "notification_sent")) == 4, "A: four notification_sent rows")
+    due = stack.psql("SELECT round(extract(epoch from due_at - now())) FROM escalations WHERE alert_id = :'p1'"
+                     " AND level = 2", a_id)
+    check(due and 280 <= float(due) <= 300, "A: level-2 timer due in the critical window (%s s)" % due)
+
+    # ---- B: the same routed message again changes nothing
+    n_before, m_before = len(stack.records()), len(stack.mails())
+    stack.produce("Kota", routed(a_id, a_code, "Kota", ["KOTA-SP", "KOTA-CR"], hindi=("KOTA-CR",)))
+    time.sleep(2)
+    check(len(stack.records()) == n_before and len(stack.mails()) == m_before,
+          "B: a redelivered routed message sends nothing")
+
+    # ---- C: 5xx twice, then retried with the same client_ref
+    stack.gw(mode="fail5xx", count=2)
+    c_id, c_code = new_alert(stack, "Jaipur")
+    stack.produce("Jaipur", routed(c_id, c_code, "Jaipur", ["JAIPUR-SP", "JAIPUR-CR"]))
+    check(wait(lambda: len(accepted(stack, c_code)) == 2, 15), "C: both SMS accepted after 503s")
+    for rid in ("JAIPUR-SP", "JAIPUR-CR"):
+        recs = sms_of(stack, c_code, to=RECIPIENTS[rid]["phone"])
+        refs = {r["client_ref"] for r in recs}
+        check(len(recs) == 2 and len(refs) == 1 and [r["status"] for r in recs] == [503, 200],
+              "C: %s: a 503 then 200, one client_ref" % rid)
+
+    # ---- D: the gateway takes the message but the answer is lost
+    stack.gw(mode="timeout", count=1, delay_ms=3000)
+    d_id, d_code = new_alert(stack, "Jaipur")
+    stack.produce("Jaipur", routed(d_id, d_code, "Jaipur", ["JAIPUR-SP"]))
+    check(wait(lambda: stack.psql("SELECT state FROM notifications WHERE alert_id = :'p1' AND channel = 'sms'",
+                                  d_id) in ("sent", "delivered"), 20), "D: sent after a lost answer")
+    recs = sms_of(stack, d_code)
+    check(len([r for r in recs if r["accepted"] and not r["dedup"]]) == 1
+          and len([r for r in recs if r["dedup"]]) >= 1 and len({r["client_ref"] for r in recs}) == 1,
+          "D: one message at the gateway, the retry deduplicated on client_ref")
+    mid = stack.psql("SELECT provider_message_id FROM notifications WHERE alert_id = :'p1' AND channel = 'sms'", d_id)
+    check(mid == recs[0]["message_id"], "D: the gateway's message id recorded")
+
+    # ---- E: 4xx is permanent and escalates at once
+    stack.gw(mode="fail4xx", count=1)
+    e_id, e_code = new_alert(stack, "Kota")
+    stack.produce("Kota", routed(e_id, e_code, "Kota", ["KOTA-SP"]))
+    check(wait(lambda: len(timeline(stack, e_id, "notification_failed")) == 1, 10), "E: notification_failed")
+    check(wait(lambda: len(accepted(stack, e_code)) == 1, 10), "E: the next level told at once")
+    esc = accepted(stack, e_code)
+    check(bool(esc) and esc[0]["to"] == RECIPIENTS["KOTA-ASP"]["phone"]
+          and esc[0]["text"].startswith("PRAHARI ESCALATION %s: CRITICAL" % e_code),
+          "E: escalation SMS to the Additional SP: %s" % (esc[0]["text"] if esc else None))
+    check(len(sms_of(stack, e_code, to=RECIPIENTS["KOTA-SP"]["phone"])) == 1, "E: the 400 was not retried")
+    check(len(timeline(stack, e_id, "escalated")) == 1, "E: escalated on the timeline")
+
+    # ---- F: the link: GET shows, POST acknowledges, then the outcome closes
+    tok = token_of(sp["text"]) if sp else None
+    st, page = http("GET", stack.pub("/a/%s" % tok))
+    check(st == 200 and 'name="action" value="ack"' in page and a_code in page and "अमन" not in page,
+          "F: GET shows the summary and a confirm button, no name")
+    check(stack.psql("SELECT status FROM alerts WHERE alert_id = :'p1'", a_id) == "open", "F: GET acknowledges nothing")
+    st, page = http("POST", stack.pub("/a/%s" % tok), "outcome=safe", "application/x-www-form-urlencoded")
+    check(st == 409, "F: no outcome before acknowledgement")
+    st, page = http("POST", stack.pub("/a/%s" % tok), "action=ack", "application/x-www-form-urlencoded")
+    check(st == 200 and 'name="outcome"' in page, "F: POST acknowledges and offers the outcome form")
+    ack = stack.query("SELECT by_recipient, via FROM acknowledgements WHERE alert_id = '%s'" % a_id)
+    check(ack == [{"by_recipient": "KOTA-SP", "via": "link"}], "F: acknowledgement by KOTA-SP via link")
+    tl = timeline(stack, a_id, "acknowledged")
+    check(len(tl) == 1 and tl[0]["actor"] == "KOTA-SP" and tl[0]["detail"] == {"by": "KOTA-SP", "via": "link"},
+          "F: timeline acknowledged with who and via")
+    check(stack.psql("SELECT count(*) FROM escalations WHERE alert_id = :'p1' AND done_at IS NULL", a_id) == "0",
+          "F: escalation timer closed")
+    http("POST", stack.pub("/a/%s" % tok), "action=ack", "application/x-www-form-urlencoded")
+    check(len(timeline(stack, a_id, "acknowledged")) == 1, "F: a second confirm records nothing")
+    st, page = http("POST", stack.pub("/a/%s" % tok), "outcome=safe", "application/x-www-form-urlencoded")
+    check(st == 200 and stack.psql("SELECT status || '/' || outcome FROM alerts WHERE alert_id = :'p1'", a_id)
+          == "closed/safe", "F: outcome recorded, alert closed")
+    check(len(timeline(stack, a_id, "outcome")) == 1, "F: timeline outcome")
+    bad = tok[:-1] + ("A" if tok[-1] != "A" else "B")
+    check(http("GET", stack.pub("/a/%s" % bad))[0] == 404, "F: a tampered link is refused")
+
+    # ---- G: SMS reply ACK from a number on the list
+    st, body = http("POST", stack.pub("/v1/sms/inbound"), json.dumps({"from": "+919999999999", "text": "ACK " + c_code}))
+    check(st == 200 and json.loads(body)["result"] == "ignored", "G: ACK from an unknown number ignored")
+    st, body = http("POST", stack.pub("/v1/sms/inbound"),
+                    json.dumps({"from": RECIPIENTS["JAIPUR-CR"]["phone"], "text": "ack " + c_code.lower()}))
+    check(st == 200 and json.loads(body)["result"] == "acknowledged", "G: ACK reply acknowledges")
+    check(stack.query("SELECT by_recipient, via FROM acknowledgements WHERE alert_id = '%s'" % c_id)
+          == [{"by_recipient": "JAIPUR-CR", "via": "sms_reply"}], "G: acknowledgement via sms_reply")
+
+    # ---- I: delivery reports for unknown ids
+    st, _ = http("POST", stack.pub("/v1/sms/dlr"), json.dumps({"message_id": "gw-nope", "status": "DELIVRD",
+                                                                "at": "2026-12-03T09:05:12Z"}))
+    check(st == 202, "I: unknown delivery report answered 202")
+    st, _ = http("POST", stack.pub("/v1/sms/dlr"), "{")
+    check(st == 400, "I: unreadable delivery report answered 400")
+
+    # ---- M: a later revision moves the alert to another district
+    m_id, m_code = new_alert(stack, "Kota", severity="high")
+    stack.produce("Kota", routed(m_id, m_code, "Kota", ["KOTA-SP"], severity="high"))
+    check(wait(lambda: len(accepted(stack, m_code)) == 1, 10), "M: first district told")
+    route(stack, m_id, 2, "Bundi")
+    stack.produce("Bundi", routed(m_id, m_code, "Bundi", ["BUNDI-SP"], severity="high", rev=2))
+    check(wait(lambda: len(accepted(stack, m_code)) == 2, 10), "M: the new district told")
+    moved = sms_of(stack, m_code, to=RECIPIENTS["BUNDI-SP"]["phone"])
+    check(bool(moved) and moved[0]["text"].startswith("PRAHARI %s: alert moved to Bundi district, HIGH risk" % m_code)
+          and moved[0]["dlt_template_id"] == "1107000000000000103", "M: 'moved' template")
+
+    # ---- H: escalation through the chain with an injected clock, across restarts
+    h_id, h_code = new_alert(stack, "Kota")
+    stack.produce("Kota", routed(h_id, h_code, "Kota", ["KOTA-SP", "KOTA-CR"]))
+    check(wait(lambda: len(accepted(stack, h_code)) == 2, 10), "H: level 1 told")
+    check(stack.stop() == 0, "H: notifier stops cleanly on SIGTERM (exit 0)")
+    for offset, rid, level in ((301, "KOTA-ASP", 2), (602, "KOTA-IG", 3), (903, "SCC-DUTY", 4)):
+        stack.start(PRAHARI_CLOCK_OFFSET_S=offset)
+        ok = wait(lambda: len(sms_of(stack, h_code, to=RECIPIENTS[rid]["phone"], accepted=True)) >= 1, 10)
+        check(ok, "H: +%d s after a restart: level %d reaches %s" % (offset, level, rid))
+        check(stack.stop() == 0, "H: clean stop")
+    esc = timeline(stack, h_id, "escalated")
+    check([e["detail"]["level"] for e in esc] == [2, 3, 4] and esc[-1]["detail"].get("chain_end") is True
+          and esc[-1]["detail"]["jurisdiction"] == "STATE_COMMAND_CENTRE",
+          "H: escalated 2, 3, then the state command centre at the chain's end")
+    check(stack.psql("SELECT count(*) FROM escalations WHERE alert_id = :'p1' AND done_at IS NULL", h_id) == "0",
+          "H: no timer left after the chain's end")
+    # ---- P: provider failover: the first (json) refuses connections, the
+    # second speaks form-get (URL-encoded Devanagari, msgType UC/PM)
+    prov = os.path.join(stack.local, "providers.json")
+    with open(prov, "w") as f:
+        json.dump([{"name": "dead", "profile": "json", "url": "http://127.0.0.1:%d/v1/messages" % (stack.ports["IMAP"] + 10),
+                    "token_file": stack.env["PRAHARI_SMS_TOKEN_FILE"], "timeout_ms": 1000,
+                    "breaker_failures": 2, "breaker_open_ms": 60000},
+                   {"name": "nic", "profile": "form-get", "url": "http://127.0.0.1:%d/form" % stack.ports["GW"],
+                    "username": "prahari", "token_file": stack.env["PRAHARI_SMS_TOKEN_FILE"]}], f)
+    stack.start(PRAHARI_SMS_PROVIDERS_FILE=prov, PRAHARI_CLOCK_OFFSET_S=0)
+    p_id, p_code = new_alert(stack, "Kota")
+    stack.produce("Kota", routed(p_id, p_code, "Kota", ["KOTA-SP", "KOTA-CR"], hindi=("KOTA-CR",)))
+    check(wait(lambda: len(accepted(stack, p_code)) == 2, 15), "P: both SMS through the second provider")
+    recs = accepted(stack, p_code)
+    check(all(r["profile"] == "form-get" for r in recs), "P: sent with the form-get profile")
+    hi = [r for r in recs if r["to"] == RECIPIENTS["KOTA-CR"]["phone"]]
+    check(bool(hi) and hi[0]["text"].startswith("प्रहरी अलर्ट %s: गंभीर जोखिम, कोटा जिला, Instagram। " % p_code)
+          and hi[0]["unicode"] is True, "P: Devanagari arrives intact through URL encoding (msgType=UC)")
+    en = [r for r in recs if r["to"] == RECIPIENTS["KOTA-SP"]["phone"]]
+    check(bool(en) and en[0]["unicode"] is False and EN_ALERT.match(en[0]["text"]) is not None,
+          "P: English via msgType=PM")
+    check(stack.psql("SELECT string_agg(DISTINCT provider, ',') FROM notifications WHERE alert_id = :'p1'"
+                     " AND channel = 'sms'", p_id) == "nic", "P: provider recorded")
+    check(stack.stop() == 0, "P: clean stop")
+    # Acknowledged alerts got nothing further; A was closed before the clock moved.
+    check(stack.psql("SELECT count(*) FROM notifications WHERE alert_id = :'p1' AND level > 1", a_id) == "0"
+          and stack.psql("SELECT count(*) FROM notifications WHERE alert_id = :'p1' AND level > 1", c_id) == "0",
+          "H: acknowledged alerts were not escalated")
+    # Every SMS the gateway accepted belongs to exactly one notification row.
+    recs = [r for r in stack.records() if r["accepted"] and not r["dedup"]]
+    refs = [r["client_ref"] for r in recs if r["profile"] == "json"]
+    check(len(refs) == len(set(refs)), "all: one accepted SMS per client_ref (%d)" % len(refs))
+    texts = [(r["to"], r["text"]) for r in recs]
+    check(len(texts) == len(set(texts)), "all: no text sent twice to one number")
+    n_sms = stack.psql("SELECT count(*) FROM notifications WHERE channel = 'sms' AND state IN ('sent','delivered')")
+    check(int(n_sms) == len(recs), "all: sent SMS rows = accepted SMS at the gateway (%s)" % n_sms)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
