@@ -72,6 +72,10 @@ int decide_route(const struct decide_cfg *cfg, const struct layer *dl, const str
                 return 0;
         }
         if (strcmp(method, "ip") == 0) {
+                /* An IP's state is a weak hint (mobile IPs resolve to hub cities): it
+                 * stays in location.state, never routing.state, which names the
+                 * state of a located out-of-state person. */
+                out->state[0] = '\0';
                 to_scc(out, REASON_IP_ONLY);
                 return 0;
         }
