@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "enrich.h"
+#include "geocode_cache.h"
+#include "geocode_parse.h"
 #include "ipdb.h"
 #include "pin.h"
 
@@ -118,6 +120,66 @@ static void run_place(const struct gazetteer *g, struct textnorm *tn, double sec
                "%.2f us | %.0f /s |\n",
                ntexts, 100.0 * (double)matched / (double)n, 100.0 * (double)ambiguous / (double)n,
                (double)n / t, 1e6 * t / (double)n, (double)n / (now_s() - w0));
+}
+
+/* The outside geocoder's local work (no network): reading a five-place
+ * jsonv2 answer and choosing among the places, and cache hits in a full
+ * cache of the default size. */
+static void run_geocode(double secs)
+{
+        char body[4096], one[512];
+        size_t n = 0, len = 0;
+        double t0, w0, t;
+        struct geocache *c = geocache_new(4096, 3600LL * 1000000);
+        struct geocode_answer a;
+        struct geocode_pick p;
+        char err[128], key[32];
+
+        len += (size_t)snprintf(body, sizeof(body), "[");
+        for (int i = 0; i < 5; i++) {
+                snprintf(one, sizeof(one),
+                         "%s{\"place_id\":%d,\"licence\":\"Data (c) OpenStreetMap contributors, "
+                         "ODbL 1.0. http://osm.org/copyright\",\"osm_type\":\"way\",\"osm_id\":%d,"
+                         "\"lat\":\"2%d.2978\",\"lon\":\"7%d.0185\",\"category\":\"place\","
+                         "\"type\":\"village\",\"place_rank\":19,\"importance\":0.%d,"
+                         "\"addresstype\":\"village\",\"name\":\"Rampura\",\"display_name\":"
+                         "\"Rampura, Some Tehsil, Some District, Rajasthan, 3%d2001, India\","
+                         "\"boundingbox\":[\"2%d.28\",\"2%d.31\",\"7%d.00\",\"7%d.03\"]}",
+                         i ? "," : "", i, i, i + 3, i + 2, 5 - i, i, i + 3, i + 3, i + 2, i + 2);
+                len += (size_t)snprintf(body + len, sizeof(body) - len, "%s", one);
+        }
+        len += (size_t)snprintf(body + len, sizeof(body) - len, "]");
+        t0 = cpu_s();
+        w0 = now_s();
+        do {
+                for (int i = 0; i < 1000; i++) {
+                        geocode_parse(body, len, &a, err, sizeof(err));
+                        geocode_select(&a, &p);
+                }
+                n += 1000;
+                t = cpu_s() - t0;
+        } while (t < secs);
+        printf("| outside geocoder: parse + choose a 5-place jsonv2 answer (%zu bytes) | %.0f /s | "
+               "%.2f us | %.0f /s |\n",
+               len, (double)n / t, 1e6 * t / (double)n, (double)n / (now_s() - w0));
+        for (int i = 0; i < 4096; i++) {
+                snprintf(key, sizeof(key), "place %d", i);
+                geocache_put(c, key, &a, 0);
+        }
+        n = 0;
+        t0 = cpu_s();
+        w0 = now_s();
+        do {
+                for (int i = 0; i < 4096; i++) {
+                        snprintf(key, sizeof(key), "place %d", (i * 7919) % 4096);
+                        geocache_get(c, key, 1, &a);
+                }
+                n += 4096;
+                t = cpu_s() - t0;
+        } while (t < secs);
+        printf("| outside geocoder: cache hits (4096 answers held) | %.0f /s | %.2f us | %.0f /s |\n",
+               (double)n / t, 1e6 * t / (double)n, (double)n / (now_s() - w0));
+        geocache_free(c);
 }
 
 static void run_place_script(const struct gazetteer *g, struct textnorm *tn, double secs,
@@ -259,9 +321,10 @@ int main(int argc, char **argv)
         run_place_script(g, tn, secs / 2, false);
         run_place_script(g, tn, secs / 2, true);
         {
-                struct enrich_env env = {g, tn, nopen ? ipdb_lookup : NULL, ip, 0};
+                struct enrich_env env = {g, tn, nopen ? ipdb_lookup : NULL, ip, 0, NULL, NULL};
                 run_messages(&env, secs);
         }
+        run_geocode(secs / 2);
         printf("\nRSS at the end: %ld KiB\n", rss_kib());
         for (size_t i = 0; i < ntexts; i++)
                 free(texts[i]);

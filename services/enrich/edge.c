@@ -56,6 +56,26 @@ const struct cfg_item enrich_cfg_items[] = {
          CFG_REQUIRED, 0, 0, "topic produced, keyed by alert_id"},
         {"PRAHARI_TOPIC_DEADLETTER", CFG_STR, OFF(topic_deadletter), "prahari.alerts.deadletter.v1",
          CFG_REQUIRED, 0, 0, "dead-letter topic"},
+        {"PRAHARI_GEOCODER_URL", CFG_STR, OFF(geocoder_url), NULL, 0, 0, 0,
+         "Nominatim-compatible search endpoint (e.g. https://nominatim.example/search), asked "
+         "about place texts the gazetteer does not know; unset: the outside geocoder is off"},
+        {"PRAHARI_GEOCODER_USER_AGENT", CFG_STR, OFF(geocoder_user_agent),
+         "prahari-enrich (Rajasthan Police alert routing)", 0, 0, 0,
+         "User-Agent sent to the geocoder (Nominatim's usage policy asks for one naming the "
+         "application)"},
+        {"PRAHARI_GEOCODER_EMAIL", CFG_STR, OFF(geocoder_email), NULL, 0, 0, 0,
+         "contact e-mail sent as the email parameter; unset: not sent"},
+        {"PRAHARI_GEOCODER_TIMEOUT_MS", CFG_INT, OFF(geocoder_timeout_ms), "800", 0, 50, 5000,
+         "whole-request timeout in ms; an alert waits at most this long for one geocoder "
+         "lookup"},
+        {"PRAHARI_GEOCODER_CACHE_SIZE", CFG_INT, OFF(geocoder_cache_size), "4096", 0, 1, 1000000,
+         "answers kept in the in-memory LRU cache (negative answers too)"},
+        {"PRAHARI_GEOCODER_CACHE_TTL_S", CFG_INT, OFF(geocoder_cache_ttl_s), "86400", 0, 1,
+         2592000, "seconds a cached answer is used"},
+        {"PRAHARI_GEOCODER_BREAKER_FAILURES", CFG_INT, OFF(geocoder_breaker_failures), "5", 0, 1,
+         1000, "consecutive failures or timeouts that open the circuit breaker"},
+        {"PRAHARI_GEOCODER_BREAKER_OPEN_S", CFG_INT, OFF(geocoder_breaker_open_s), "30", 0, 1,
+         3600, "seconds the breaker stays open (no requests) before one trial request"},
 };
 const size_t enrich_cfg_nitems = sizeof enrich_cfg_items / sizeof enrich_cfg_items[0];
 
@@ -137,7 +157,25 @@ int enrich_svc_init(struct enrich_svc *s, const struct enrich_cfg *cfg, char *er
                 return -1;
         }
         s->data = data_load(cfg, s->tn, err, errsz);
-        return s->data ? 0 : -1;
+        if (!s->data)
+                return -1;
+        if (cfg->geocoder_url) {
+                const struct geocoder_cfg gc = {
+                        .url = cfg->geocoder_url,
+                        .user_agent = cfg->geocoder_user_agent,
+                        .email = cfg->geocoder_email,
+                        .timeout_ms = cfg->geocoder_timeout_ms,
+                        .cache_size = cfg->geocoder_cache_size,
+                        .cache_ttl_s = cfg->geocoder_cache_ttl_s,
+                        .breaker_failures = cfg->geocoder_breaker_failures,
+                        .breaker_open_s = cfg->geocoder_breaker_open_s};
+                s->geo = geocoder_new(&gc, err, errsz);
+                if (!s->geo)
+                        return -1;
+        } else {
+                log_info("outside geocoder off (PRAHARI_GEOCODER_URL unset)");
+        }
+        return 0;
 }
 
 /*
@@ -231,6 +269,8 @@ void enrich_svc_teardown(struct enrich_svc *s)
         s->data = NULL;
         textnorm_free(s->tn);
         s->tn = NULL;
+        geocoder_free(s->geo);
+        s->geo = NULL;
         if (s->pg)
                 PQfinish(s->pg);
         s->pg = NULL;
@@ -407,8 +447,13 @@ enum stage_result enrich_stage_cb(void *ctx, const struct kq_msg *in, struct sta
                 seconds = metrics_histogram("prahari_enrich_seconds",
                                             "time to locate one alert (no I/O)", NULL, NULL, 0);
         maybe_swap(s);
-        env = (struct enrich_env){s->data->g, s->tn, s->data->ip_files ? ipdb_lookup : NULL,
-                                  s->data->ip, util_now_us()};
+        env = (struct enrich_env){s->data->g,
+                                  s->tn,
+                                  s->data->ip_files ? ipdb_lookup : NULL,
+                                  s->data->ip,
+                                  util_now_us(),
+                                  s->geo ? geocoder_enrich_cb : NULL,
+                                  s->geo};
         if (enrich_message(&env, in->payload, in->len, &r, err, sizeof(err)) != 0) {
                 snprintf(reason, reasonsz, "unreadable normalized message: %s", err);
                 log_warn("partition %d offset %lld: %s", (int)in->partition,

@@ -6,7 +6,9 @@
  *        background thread and swapped between messages, and the stage
  *        function that enriches one normalized message, records the location
  *        and its timeline row in PostgreSQL in one transaction (idempotent),
- *        and hands the enriched message to the stage loop.
+ *        and hands the enriched message to the stage loop. The optional
+ *        outside geocoder (PRAHARI_GEOCODER_URL) is asked from the stage
+ *        thread about place texts the gazetteer does not know.
  */
 #ifndef PRAHARI_ENRICH_EDGE_H
 #define PRAHARI_ENRICH_EDGE_H
@@ -16,6 +18,7 @@
 #include <stdbool.h>
 
 #include "gazetteer.h"
+#include "geocoder.h"
 #include "ipdb.h"
 #include "prahari/cfg.h"
 #include "prahari/kafka.h"
@@ -26,6 +29,10 @@ struct enrich_cfg {
         int ops_port;
         char *group;
         char *topic_normalized, *topic_enriched, *topic_deadletter;
+        /* the optional outside geocoder: off while geocoder_url is NULL */
+        char *geocoder_url, *geocoder_user_agent, *geocoder_email;
+        long geocoder_timeout_ms, geocoder_cache_size, geocoder_cache_ttl_s;
+        long geocoder_breaker_failures, geocoder_breaker_open_s;
 };
 
 /** The configuration table (see services/enrich/README.md). */
@@ -43,6 +50,7 @@ struct enrich_svc {
         const struct enrich_cfg *cfg;
         struct enrich_data *data;   /* used by the stage thread only */
         struct textnorm *tn;        /* the stage thread's */
+        struct geocoder *geo;       /* the stage thread's; NULL when off */
         PGconn *pg;
         struct kq_consumer *kc;
         struct kq_producer *kp;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Normalized alert -> enriched alert: read the location hints, look IPs up
- * through the caller's function, run the locate rules, normalise the phone,
+ * (and place texts the gazetteer does not know, when the outside geocoder
+ * is on) through the caller's functions, run the locate rules, normalise the phone,
  * and write the location object of docs/architecture.md. */
 #include "enrich.h"
 
@@ -123,6 +124,13 @@ static bool pin_in_text(const char *text, char *out, size_t outsz)
         return false;
 }
 
+/* Does the gazetteer match nothing in @p text (locate's place_unmatched)? */
+static bool place_unknown(const struct enrich_env *env, const char *text)
+{
+        struct place_result r;
+        return gazetteer_match(env->g, env->tn, text, &r) != 0 || r.unmatched;
+}
+
 int enrich_message(const struct enrich_env *env, const char *payload, size_t len,
                    struct enrich_result *out, char *err, size_t errsz)
 {
@@ -130,6 +138,8 @@ int enrich_message(const struct enrich_env *env, const char *payload, size_t len
         json_t *msg = NULL, *hints, *h, *rev;
         struct loc_hint lh[ENRICH_MAX_HINTS];
         char pinbuf[ENRICH_MAX_HINTS][16];
+        struct geocode_answer geo[ENRICH_MAX_GEOCODE];
+        int ngeo = 0;
         size_t nh = 0, i;
         const char *s;
         int64_t ref;
@@ -187,6 +197,13 @@ int enrich_message(const struct enrich_env *env, const char *payload, size_t len
                 } else if (strcmp(kind, "place") == 0) {
                         x->kind = HINT_PLACE;
                         x->text = json_string_value(json_object_get(h, "text"));
+                        if (x->text && env->geocode && ngeo < ENRICH_MAX_GEOCODE &&
+                            place_unknown(env, x->text)) {
+                                /* only the place text leaves the process */
+                                if (env->geocode(env->geocode_ctx, x->text, &geo[ngeo]))
+                                        x->geo = &geo[ngeo];
+                                ngeo++;
+                        }
                         nh++;
                         /* "Talwandi, Kota 324005": a PIN inside the text is a PIN hint too */
                         if (x->text && nh < ENRICH_MAX_HINTS &&

@@ -3,11 +3,13 @@
  * @file enrich.h
  * @brief The message transform of prahari-enrich: a normalized alert
  *        (prahari.alert/v1) in, the enriched alert out (the same object plus
- *        `location` and `phone_e164`). Pure apart from the IP lookup, which
- *        the caller provides as a function.
+ *        `location` and `phone_e164`). Pure apart from the IP lookup and
+ *        the optional outside geocoder, which the caller provides as
+ *        functions.
  */
 #ifndef PRAHARI_ENRICH_ENRICH_H
 #define PRAHARI_ENRICH_ENRICH_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,12 +20,24 @@
 /** Look @p ip up; fill @p out (out->found false when unknown). */
 typedef void (*enrich_ip_lookup_fn)(void *ctx, const char *ip, struct ip_geo *out);
 
+/**
+ * Ask the outside geocoder about @p text (a place text the gazetteer does
+ * not know). @returns true with @p out filled (n == 0: no such place), false
+ * when there is no answer (off, breaker open, timeout, error).
+ */
+typedef bool (*enrich_geocode_fn)(void *ctx, const char *text, struct geocode_answer *out);
+
+/** Outside geocoder lookups per alert at most, so an alert waits at most one timeout. */
+#define ENRICH_MAX_GEOCODE 1
+
 struct enrich_env {
         const struct gazetteer *g;
         struct textnorm *tn;
         enrich_ip_lookup_fn ip_lookup; /* NULL: IPs are unknown */
         void *ip_ctx;
         int64_t now_us; /* reference time when the alert has none */
+        enrich_geocode_fn geocode; /* NULL: the outside geocoder is off */
+        void *geocode_ctx;
 };
 
 #define ENRICH_MAX_HINTS 32

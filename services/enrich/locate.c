@@ -174,6 +174,60 @@ static bool is_district_level(const struct gaz_entry *e)
                (e->kind == GAZ_DISTRICT || e->kind == GAZ_ALIAS || e->kind == GAZ_CANCELLED);
 }
 
+/*
+ * A place the gazetteer does not know, as the outside geocoder answered it:
+ * every usable hit a candidate (kind "geocoder"); the lead an estimate with
+ * the geocoder's lower confidence, or none when the hits are ambiguous.
+ * @returns false when no hit is usable (the place stays unmatched).
+ */
+static bool eval_geocoded(const struct loc_hint *h, struct location *out, struct est *ests,
+                          size_t *nest, bool *ambiguous_only)
+{
+        const struct geocode_answer *a = h->geo;
+        struct geocode_pick p;
+
+        geocode_select(a, &p);
+        if (p.nusable == 0)
+                return false;
+        for (int i = 0; i < a->n; i++) {
+                const struct geocode_hit *x = &a->hits[i];
+                struct loc_cand *c;
+                if (!p.usable[i])
+                        continue;
+                c = cand_new(out, LOC_PLACE, x->name, "geocoder", h->source);
+                if (!c)
+                        break;
+                snprintf(c->state, sizeof(c->state), "%s", x->state);
+                c->has_point = true;
+                c->lat = x->lat;
+                c->lon = x->lon;
+                c->radius_m = x->radius_m;
+                c->score = geocode_hit_score(a, &p, i, h->source);
+        }
+        if (p.ambiguous) {
+                out->warnings |= LW_PLACE_AMBIGUOUS;
+                *ambiguous_only = true;
+                return true;
+        }
+        {
+                const struct geocode_hit *x = &a->hits[p.lead];
+                struct est *es = &ests[*nest];
+                memset(es, 0, sizeof(*es));
+                es->m = LOC_PLACE;
+                es->has_point = true;
+                es->lat = x->lat;
+                es->lon = x->lon;
+                es->r = x->radius_m;
+                es->district = -1;
+                es->area = -1;
+                es->state = x->state[0] ? x->state : NULL;
+                es->conf = geocode_confidence(h->source);
+                es->rank = es->conf;
+                (*nest)++;
+        }
+        return true;
+}
+
 static void eval_place(const struct gazetteer *g, struct textnorm *tn, const struct loc_hint *h,
                        struct location *out, struct est *ests, size_t *nest,
                        const char **state_only, bool *ambiguous_only)
@@ -183,7 +237,8 @@ static void eval_place(const struct gazetteer *g, struct textnorm *tn, const str
                                                                       : PLACE_OTHER_CONFIDENCE;
 
         if (!h->text || gazetteer_match(g, tn, h->text, &r) != 0 || r.unmatched) {
-                out->warnings |= LW_PLACE_UNMATCHED;
+                if (!h->geo || !eval_geocoded(h, out, ests, nest, ambiguous_only))
+                        out->warnings |= LW_PLACE_UNMATCHED;
                 return;
         }
         if (r.ambiguous)

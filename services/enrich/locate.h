@@ -10,7 +10,8 @@
  * state. Base values (see README): fresh GPS 0.95 (radius 2 x accuracy),
  * PIN from good place coordinates 0.8 x share, PIN as a whole district 0.7
  * x share, a place name 0.6 (profile) / 0.7 (other sources) x match score,
- * IP 0.3 (state only). Order of strength: GPS > PIN > place > IP. Each
+ * IP 0.3 (state only); a place only the outside geocoder knows: the
+ * place-name base x GEOCODE_CONFIDENCE_FACTOR (0.42 / 0.49). Order of strength: GPS > PIN > place > IP. Each
  * other usable signal that agrees raises it (noisy-or, capped at 0.99);
  * each that disagrees is recorded (signals_disagree) and scales it by 0.85.
  */
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "gazetteer.h"
+#include "geocode_parse.h"
 #include "locwarn.h"
 
 enum loc_method { LOC_NONE = 0, LOC_GPS, LOC_PLACE, LOC_PIN, LOC_IP };
@@ -45,6 +47,9 @@ struct loc_hint {
         const char *text;   /* place text, PIN code or IP address (borrowed) */
         const char *source; /* "device", "profile", ... or NULL (borrowed) */
         struct ip_geo ip;   /* HINT_IP: the lookup result */
+        /* HINT_PLACE: the outside geocoder's answer, asked only when the
+         * gazetteer matched nothing; NULL when not asked or it failed */
+        const struct geocode_answer *geo;
 };
 
 #define LOC_MAX_CANDS 24

@@ -6,7 +6,8 @@
 # free ports. Checks: sample alerts located as cases.json expects (method and
 # district for place/PIN), the locations and timeline rows, idempotent
 # redelivery, dead-lettering, PostgreSQL down -> retry -> success, SIGHUP
-# reload between messages, clean exit on SIGTERM.
+# reload between messages, clean exit on SIGTERM; the outside geocoder on,
+# against nominatim_peer.py: an unknown place geocoded, known ones never sent.
 #
 #   service_check.sh ENRICH_BIN DEVBROKER_BIN REPO_ROOT SHARED_DIR
 set -euo pipefail
@@ -65,6 +66,17 @@ export PRAHARI_TOPIC_NORMALIZED=prahari.alerts.normalized.v1 PRAHARI_TOPIC_ENRIC
 export PRAHARI_TOPIC_ROUTED=prahari.alerts.routed.v1 PRAHARI_TOPIC_DEADLETTER=prahari.alerts.deadletter.v1
 export PRAHARI_ENRICH_OPS_PORT=$OPS PRAHARI_GAZETTEER_DIR=$SHARED/data/gazetteer
 export PRAHARI_DATA_NPM_DIR=${PRAHARI_DATA_NPM_DIR:-$ROOT/.local/data/node_modules}
+# ---- the outside geocoder: a Nominatim-shaped peer (exits when fd 7 closes)
+mkfifo "$W/peer.in"
+$PY "$ROOT/tests/unit/enrich/nominatim_peer.py" <"$W/peer.in" >"$W/peer.port" 2>"$W/peer.log" &
+PIDS+=($!)
+exec 7>"$W/peer.in"
+for _ in $(seq 50); do [ -s "$W/peer.port" ] && break; sleep 0.1; done
+GPORT=$(head -1 "$W/peer.port")
+[ -n "$GPORT" ] || die "nominatim_peer.py did not start"
+export PRAHARI_GEOCODER_URL=http://127.0.0.1:$GPORT/search PRAHARI_GEOCODER_TIMEOUT_MS=500
+peer_requests() { curl -s "http://127.0.0.1:$GPORT/_stats" | $PY -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
+
 "$DEVBROKER" >"$W/devbroker.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q '"ready' "$W/devbroker.log" 2>/dev/null && break; sleep 0.1; done
@@ -130,6 +142,22 @@ for c in json.load(open('$SHARED/fixtures/cases.json'))['cases']:
   [ "$tl" = 1 ] && ok "$case: timeline located" || bad "$case: $tl timeline rows"
 done
 
+# ---- known places were never sent; an unknown one is geocoded (confidence 0.49)
+[ "$(peer_requests)" = 0 ] && ok "geocoder: no request for known places" || bad "geocoder: $(peer_requests) requests for known places"
+id=$(new_alert)
+produce "$id" "$(msg "$id" '[{"kind":"place","text":"Mehrangarh Fort","source":"recording"}]')"
+if wait_enriched "$id" 1; then
+  got=$(field "$id" "l['method'], l['confidence'], l['candidates'][0]['kind'], l['state']")
+  [ "$got" = "place 0.49 geocoder Rajasthan" ] && ok "geocoder: $got" || bad "geocoder: got $got"
+else
+  bad "geocoder: no enriched message"
+fi
+[ "$(peer_requests)" = 1 ] && ok "geocoder: one request" || bad "geocoder: $(peer_requests) requests"
+metrics=$(curl -s "http://127.0.0.1:$OPS/metrics")
+grep -q '^prahari_enrich_geocoder_requests_total{outcome="ok"} 1' <<<"$metrics" &&
+  grep -q '^prahari_enrich_geocoder_breaker_state 0' <<<"$metrics" &&
+  ok "geocoder: metrics" || bad "geocoder: metrics"
+
 # ---- the phone travels normalised
 id=$(new_alert)
 produce "$id" "$(msg "$id" "${HINTS[alerts-01-pin-kota]}")"
@@ -177,7 +205,7 @@ produce "$id3" "$(msg "$id3" "${HINTS[meta-02-two-reports]}")"
 wait_enriched "$id3" 1 && grep -q 'reloaded data in use' "$W/enrich.log" && ok "SIGHUP reload" || bad "SIGHUP reload"
 
 # ---- no post text, place text or phone in the log
-if grep -q -e 'झुंझुनूं' -e 'Sikar, Rajasthan' -e '9000012377' "$W/enrich.log"; then bad "hints in the log"; else ok "no hints in the log"; fi
+if grep -q -e 'झुंझुनूं' -e 'Sikar, Rajasthan' -e '9000012377' -e 'Mehrangarh' "$W/enrich.log"; then bad "hints in the log"; else ok "no hints in the log"; fi
 
 # ---- SIGTERM: clean exit 0
 kill -TERM "$EPID"

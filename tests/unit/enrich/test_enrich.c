@@ -32,7 +32,7 @@ static void fake_ip(void *ctx, const char *ip, struct ip_geo *out)
 
 static json_t *run(const char *msg, struct enrich_result *r, int *rc)
 {
-        struct enrich_env env = {g, tn, fake_ip, NULL, 1764752800000000LL};
+        struct enrich_env env = {g, tn, fake_ip, NULL, 1764752800000000LL, NULL, NULL};
         char err[256];
         json_t *out;
         *rc = enrich_message(&env, msg, strlen(msg), r, err, sizeof(err));
@@ -202,7 +202,7 @@ static void test_deadletter(void)
                 "{\"schema\":\"prahari.alert/v1\",\"alert_id\":\"x\",\"alert_id\":\"y\"}",
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                struct enrich_env env = {g, tn, NULL, NULL, 0};
+                struct enrich_env env = {g, tn, NULL, NULL, 0, NULL, NULL};
                 struct enrich_result r;
                 char err[256] = "";
                 int rc = enrich_message(&env, bad[i], strlen(bad[i]), &r, err, sizeof(err));
