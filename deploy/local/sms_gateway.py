@@ -281,6 +281,9 @@ def validate_json(body):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "prahari-smsgw/1"
+    # Headers and body go out as two writes: with Nagle's algorithm on, a kept-alive
+    # client waits ~40 ms for the delayed ACK on every request.
+    disable_nagle_algorithm = True
     gw = None  # set in main
 
     def log_message(self, fmt, *args):  # quiet default access log

@@ -12,6 +12,7 @@
 #include "prahari/pg.h"
 #include "prahari/util.h"
 #include "routed.h"
+#include <librdkafka/rdkafka.h>
 
 #define SMS_GRACE_S "2"
 
@@ -62,7 +63,16 @@ enum stage_result consume_routed(void *ctx, const struct kq_msg *in, struct stag
 {
         struct worker *w = ctx;
         struct notifier *n = w->n;
+        /* prahari_notify_seconds counts from the routed message's Kafka
+         * timestamp (when the router produced it), on the monotonic clock.
+         * kq_msg has no timestamp field yet: read it from the message. */
         int64_t t0 = util_mono_us();
+        int64_t created_ms = in->rkm ? rd_kafka_message_timestamp(
+                                               (const rd_kafka_message_t *)in->rkm, NULL)
+                                     : -1;
+        int64_t age_us = created_ms > 0 ? util_now_us() - created_ms * 1000 : 0;
+        if (age_us > 0 && age_us < 3600LL * 1000000)
+                t0 -= age_us;
         struct routed rt;
         char err[256];
         (void)out;

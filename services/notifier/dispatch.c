@@ -307,6 +307,9 @@ static char *build_mail(const struct notifier *n, PGresult *r, int row, const ch
         return msg;
 }
 
+static const double notify_buckets[] = {0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1,
+                                        0.15,  0.2,  0.3,   0.5,  1,    2,    5,    10};
+
 static void count(const char *channel, const char *provider, const char *outcome)
 {
         char labels[200];
@@ -386,9 +389,12 @@ static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us)
                 count(channel, provider, "sent");
                 if (t0_us > 0)
                         metric_observe(metrics_histogram("prahari_notify_seconds",
-                                                         "From the routed message to the "
+                                                         "From the routed message (its "
+                                                         "Kafka timestamp) to the "
                                                          "provider's acceptance.",
-                                                         NULL, NULL, 0),
+                                                         NULL, notify_buckets,
+                                                         sizeof notify_buckets /
+                                                                 sizeof notify_buckets[0]),
                                        (double)(util_mono_us() - t0_us) / 1e6);
                 log_alert(LOG_INFO, alert_id, NULL, "%s sent to %s (level %s, %s%s%s)", channel,
                           val(r, row, C_RECIPIENT), val(r, row, C_LEVEL), provider,

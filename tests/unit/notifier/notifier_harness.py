@@ -87,8 +87,9 @@ class Stack:
             for f in sorted(glob.glob(os.path.join(self.root, "deploy/sql/*.sql"))):
                 with open(f) as fh:
                     self.psql("SET client_min_messages = error;\n" + fh.read())
-        self.psql("\\copy directory (recipient_id,jurisdiction,role,name,phone,email,level,lang) "
-                  "FROM '%s' CSV HEADER" % os.path.join(self.root, "deploy/directory/rajasthan.csv"))
+        if self.psql("SELECT count(*) FROM directory") == "0":
+            self.psql("\\copy directory (recipient_id,jurisdiction,role,name,phone,email,level,lang) "
+                      "FROM '%s' CSV HEADER" % os.path.join(self.root, "deploy/directory/rajasthan.csv"))
 
     # -- the notifier
     def start(self, **extra):

@@ -134,6 +134,15 @@ def run(stack):
     mid = stack.psql("SELECT provider_message_id FROM notifications WHERE alert_id = :'p1' AND channel = 'sms'", d_id)
     check(mid == recs[0]["message_id"], "D: the gateway's message id recorded")
 
+    # ---- S: a slow answer within the timeout is just slow
+    stack.gw(mode="slow", count=1, delay_ms=800)
+    s_id, s_code = new_alert(stack, "Jaipur")
+    stack.produce("Jaipur", routed(s_id, s_code, "Jaipur", ["JAIPUR-SP"]))
+    check(wait(lambda: len(accepted(stack, s_code)) == 1, 10), "S: slow gateway: SMS accepted")
+    check(wait(lambda: stack.psql("SELECT attempts || state FROM notifications WHERE alert_id = :'p1'"
+                                  " AND channel = 'sms'", s_id) in ("1sent", "1delivered"), 10)
+          and len(sms_of(stack, s_code)) == 1, "S: on the first attempt, one request")
+
     # ---- E: 4xx is permanent and escalates at once
     stack.gw(mode="fail4xx", count=1)
     e_id, e_code = new_alert(stack, "Kota")
