@@ -17,6 +17,7 @@
 
 #include "directory.h"
 #include "geojson.h"
+#include "jlayers.h"
 #include "siblings.h"
 #include "prahari/log.h"
 #include "prahari/pg.h"
@@ -31,12 +32,15 @@ static int usage(void)
         fprintf(stderr,
                 "usage: prahari-admin directory import [--partial] FILE\n"
                 "       prahari-admin directory export\n"
-                "       prahari-admin boundaries import [--layer district|state] "
+                "       prahari-admin boundaries import [--layer district|state|LEVEL] "
                 "[--name-property P]\n"
-                "                 [--effective YYYY-MM-DD] [--repair] FILE\n"
+                "                 [--parent-property P] [--effective YYYY-MM-DD] [--repair] FILE\n"
                 "environment: PRAHARI_PG_DSN, PRAHARI_PG_PASSWORD_FILE, PRAHARI_BOUNDARIES_FILE,\n"
-                "  PRAHARI_BOUNDARIES_NAME_PROPERTY (name), PRAHARI_ADMIN_ACTOR (default: the OS "
+                "  PRAHARI_BOUNDARIES_NAME_PROPERTY (name), PRAHARI_JURISDICTION_LAYERS (their\n"
+                "  names are valid directory jurisdictions), PRAHARI_ADMIN_ACTOR (default: the OS "
                 "user)\n"
+                "LEVEL (police_district, police_station, ...): a layer more specific than the\n"
+                "  districts; --parent-property (required) names each feature's parent\n"
                 "--partial: accept a directory that does not cover every district\n");
         return 2;
 }
@@ -90,7 +94,10 @@ static int import(const char *file, bool partial)
         size_t nerr = 0, len = 0;
         char *buf = NULL;
         PGconn *pg = NULL;
-        const char **names = NULL;
+        const char **names = NULL, **extra = NULL;
+        char **pgnames = NULL;
+        size_t nextra = 0, npgnames = 0;
+        struct jlayers jl = {0};
         if (!gl) {
                 fprintf(stderr, "prahari-admin: PRAHARI_BOUNDARIES_FILE: %s\n", err);
                 goto out;
@@ -103,14 +110,77 @@ static int import(const char *file, bool partial)
                 fprintf(stderr, "prahari-admin: %s: cannot read\n", file);
                 goto out;
         }
-        d = directory_parse_csv(buf, len, names, gl->n, !partial, &errs, &nerr);
+        /* the extra layers' feature names are valid jurisdictions too: file
+         * entries from their files, bare levels from PostGIS (version in effect) */
+        const char *spec = env_or("PRAHARI_JURISDICTION_LAYERS", "");
+        for (const char *p = spec; *p;) {
+                p += strspn(p, "; ");
+                size_t k = strcspn(p, ";");
+                while (k && p[k - 1] == ' ')
+                        k--;
+                if (!k)
+                        break;
+                char one[800];
+                struct jlayer_spec sp[1];
+                util_strlcpy(one, p, k + 1 < sizeof one ? k + 1 : sizeof one);
+                p += k;
+                if (strchr(one, ':')) {
+                        if (jlayers_parse_spec(one, sp, 1, err, sizeof err) != 1 ||
+                            jlayers_add_file(&jl, geos, &sp[0], err, sizeof err)) {
+                                fprintf(stderr, "prahari-admin: PRAHARI_JURISDICTION_LAYERS: %s\n",
+                                        err);
+                                goto out;
+                        }
+                        continue;
+                }
+                if (!pg && !(pg = pg_connect_env("prahari-admin", err, sizeof err))) {
+                        fprintf(stderr, "prahari-admin: %s\n", err);
+                        goto out;
+                }
+                const char *pl[1] = {one};
+                PGresult *res = exec_or_fail(
+                        pg,
+                        "SELECT name FROM boundaries WHERE version = (SELECT version FROM "
+                        "boundary_versions WHERE layer = $1 AND effective_from <= current_date "
+                        "ORDER BY effective_from DESC, imported_at DESC LIMIT 1)",
+                        1, pl);
+                if (!res)
+                        goto out;
+                for (int i = 0; i < PQntuples(res); i++) {
+                        char **nv = realloc(pgnames, (npgnames + 1) * sizeof *nv);
+                        char *dup = nv ? strdup(PQgetvalue(res, i, 0)) : NULL;
+                        if (nv)
+                                pgnames = nv;
+                        if (!dup)
+                                break;
+                        pgnames[npgnames++] = dup;
+                }
+                if (PQntuples(res) == 0)
+                        fprintf(stderr, "prahari-admin: warning: no %s layer in effect in "
+                                        "PostgreSQL\n",
+                                one);
+                PQclear(res);
+        }
+        {
+                size_t nfile = 0;
+                const char **fnames = jlayers_names(&jl, &nfile);
+                extra = calloc(nfile + npgnames + 1, sizeof *extra);
+                for (size_t i = 0; extra && i < nfile; i++)
+                        extra[nextra++] = fnames[i];
+                for (size_t i = 0; extra && i < npgnames; i++)
+                        extra[nextra++] = pgnames[i];
+                free(fnames);
+        }
+        d = directory_parse_csv_ex(buf, len, names, gl->n, extra, nextra, !partial, &errs,
+                                   &nerr);
         if (!d) {
                 for (size_t i = 0; i < nerr; i++)
                         fprintf(stderr, "%s:%d: %s\n", file, errs[i].line, errs[i].reason);
                 fprintf(stderr, "prahari-admin: %zu problem(s); nothing changed\n", nerr);
                 goto out;
         }
-        pg = pg_connect_env("prahari-admin", err, sizeof err);
+        if (!pg)
+                pg = pg_connect_env("prahari-admin", err, sizeof err);
         if (!pg) {
                 fprintf(stderr, "prahari-admin: %s\n", err);
                 goto out;
@@ -128,12 +198,14 @@ static int import(const char *file, bool partial)
                 const struct dir_entry *e = &d->e[i];
                 char lvl[16];
                 snprintf(lvl, sizeof lvl, "%d", e->level);
-                const char *p[8] = {e->recipient_id, e->jurisdiction, e->role, e->name,
-                                    e->phone,        e->email,        lvl,     e->lang};
+                const char *p[10] = {e->recipient_id, e->jurisdiction, e->role, e->name,
+                                     e->phone,        e->email,        lvl,     e->lang,
+                                     e->duty_days,    e->duty_hours};
                 if (run_sql(pg,
                             "INSERT INTO new_dir (recipient_id, jurisdiction, role, name, phone, "
-                            "email, level, lang) VALUES ($1, $2, $3, $4, $5, $6, $7::integer, $8)",
-                            8, p, NULL))
+                            "email, level, lang, duty_days, duty_hours) VALUES ($1, $2, $3, $4, "
+                            "$5, $6, $7::integer, $8, $9, $10)",
+                            10, p, NULL))
                         goto fail;
         }
         const char *pa[1] = {actor_name()};
@@ -153,16 +225,20 @@ static int import(const char *file, bool partial)
                     0, NULL, &removed) ||
             run_sql(pg,
                     "INSERT INTO directory (recipient_id, jurisdiction, role, name, phone, email, "
-                    "level, lang, active) SELECT recipient_id, jurisdiction, role, name, phone, "
-                    "email, level, lang, true FROM new_dir "
+                    "level, lang, duty_days, duty_hours, active) SELECT recipient_id, "
+                    "jurisdiction, role, name, phone, email, level, lang, duty_days, duty_hours, "
+                    "true FROM new_dir "
                     "ON CONFLICT (recipient_id) DO UPDATE SET jurisdiction = EXCLUDED.jurisdiction, "
                     "role = EXCLUDED.role, name = EXCLUDED.name, phone = EXCLUDED.phone, "
                     "email = EXCLUDED.email, level = EXCLUDED.level, lang = EXCLUDED.lang, "
+                    "duty_days = EXCLUDED.duty_days, duty_hours = EXCLUDED.duty_hours, "
                     "active = true, updated_at = now() "
                     "WHERE (directory.jurisdiction, directory.role, directory.name, directory.phone, "
-                    "directory.email, directory.level, directory.lang, directory.active) "
+                    "directory.email, directory.level, directory.lang, directory.duty_days, "
+                    "directory.duty_hours, directory.active) "
                     "IS DISTINCT FROM (EXCLUDED.jurisdiction, EXCLUDED.role, EXCLUDED.name, "
-                    "EXCLUDED.phone, EXCLUDED.email, EXCLUDED.level, EXCLUDED.lang, true)",
+                    "EXCLUDED.phone, EXCLUDED.email, EXCLUDED.level, EXCLUDED.lang, "
+                    "EXCLUDED.duty_days, EXCLUDED.duty_hours, true)",
                     0, NULL, &upserted))
                 goto fail;
         if (pg_commit(pg))
@@ -181,6 +257,11 @@ out:
         free(buf);
         free(errs);
         free(names);
+        free(extra);
+        for (size_t i = 0; i < npgnames; i++)
+                free(pgnames[i]);
+        free(pgnames);
+        jlayers_clear(&jl);
         directory_free(d);
         geojson_layer_free(geos, gl);
         geojson_geos_free(geos);
@@ -197,8 +278,8 @@ static int export(void)
         }
         PGresult *res = exec_or_fail(pg,
                                      "SELECT recipient_id, jurisdiction, role, name, phone, email, "
-                                     "level, lang FROM directory WHERE active "
-                                     "ORDER BY jurisdiction, level, recipient_id",
+                                     "level, lang, duty_days, duty_hours FROM directory WHERE "
+                                     "active ORDER BY jurisdiction, level, recipient_id",
                                      0, NULL);
         struct directory *d = directory_new();
         int rc = res && d ? 0 : 1;
@@ -211,6 +292,8 @@ static int export(void)
                         .phone = PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
                         .email = PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
                         .level = (int)strtol(PQgetvalue(res, i, 6), NULL, 10),
+                        .duty_days = PQgetisnull(res, i, 8) ? NULL : PQgetvalue(res, i, 8),
+                        .duty_hours = PQgetisnull(res, i, 9) ? NULL : PQgetvalue(res, i, 9),
                 };
                 util_strlcpy(e.lang, PQgetvalue(res, i, 7), sizeof e.lang);
                 rc = directory_add(d, &e) ? 1 : 0;
@@ -234,9 +317,37 @@ static bool date_valid(const char *s)
         return end && *end == '\0' && strlen(s) == 10;
 }
 
+/* A layer level: [a-z][a-z0-9_]{0,31} (as the migration's check). */
+static bool level_valid(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > 32 || s[0] < 'a' || s[0] > 'z')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+                        return false;
+        return true;
+}
+
+/* Feature name -> parent property, from the GeoJSON file (NULL if absent). */
+static const char *parent_of(const json_t *root, const char *prop, const char *pprop,
+                             const char *name)
+{
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(root, "features"), i, f)
+        {
+                json_t *p = json_object_get(f, "properties");
+                const char *n = json_string_value(json_object_get(p, prop));
+                if (n && strcmp(n, name) == 0)
+                        return json_string_value(json_object_get(p, pprop));
+        }
+        return NULL;
+}
+
 static int boundaries_import(int argc, char **argv)
 {
-        const char *layer = "district", *prop = NULL, *file = NULL;
+        const char *layer = "district", *prop = NULL, *pprop = NULL, *file = NULL;
         char effective[16];
         unsigned flags = 0;
         time_t now = time(NULL);
@@ -248,6 +359,8 @@ static int boundaries_import(int argc, char **argv)
                         layer = argv[++i];
                 else if (strcmp(argv[i], "--name-property") == 0 && i + 1 < argc)
                         prop = argv[++i];
+                else if (strcmp(argv[i], "--parent-property") == 0 && i + 1 < argc)
+                        pprop = argv[++i];
                 else if (strcmp(argv[i], "--effective") == 0 && i + 1 < argc)
                         util_strlcpy(effective, argv[++i], sizeof effective);
                 else if (strcmp(argv[i], "--repair") == 0)
@@ -257,8 +370,8 @@ static int boundaries_import(int argc, char **argv)
                 else
                         return usage();
         }
-        if (!file || (strcmp(layer, "district") != 0 && strcmp(layer, "state") != 0) ||
-            !date_valid(effective))
+        bool extra = strcmp(layer, "district") != 0 && strcmp(layer, "state") != 0;
+        if (!file || !date_valid(effective) || !level_valid(layer) || (extra && !pprop))
                 return usage();
         if (!prop)
                 prop = strcmp(layer, "state") == 0 ? "ST_NM" : "name";
@@ -266,7 +379,7 @@ static int boundaries_import(int argc, char **argv)
         char err[4096];
         int rc = 1;
         struct sib_report rep = {0};
-        json_t *report = NULL;
+        json_t *report = NULL, *froot = NULL;
         char *rtext = NULL, *bytes = NULL;
         PGconn *pg = NULL;
         GEOSWKBWriter *w = NULL;
@@ -281,6 +394,18 @@ static int boundaries_import(int argc, char **argv)
                 if (gl->f[i].repair)
                         printf("repaired features[%zu] (%s): %s\n", i, gl->f[i].name,
                                gl->f[i].repair);
+        if (pprop) {
+                json_error_t je;
+                froot = json_load_file(file, 0, &je);
+                for (size_t i = 0; i < gl->n; i++)
+                        if (!parent_of(froot, prop, pprop, gl->f[i].name)) {
+                                fprintf(stderr,
+                                        "prahari-admin: features[%zu] (%s): no parent property "
+                                        "\"%s\"\nnothing imported\n",
+                                        i, gl->f[i].name, pprop);
+                                goto out;
+                        }
+        }
         if (siblings_check(geos, gl, &rep, err, sizeof err)) {
                 fprintf(stderr, "prahari-admin: %s\n", err);
                 goto out;
@@ -355,11 +480,13 @@ static int boundaries_import(int argc, char **argv)
                 memcpy(hs, hex, hl);
                 hs[hl] = '\0';
                 GEOSFree_r(geos, hex);
-                const char *pf[3] = {gl->version, gl->f[i].name, hs};
+                const char *pf[4] = {gl->version, gl->f[i].name, hs,
+                                     pprop ? parent_of(froot, prop, pprop, gl->f[i].name) : NULL};
                 int bad = run_sql(pg,
-                                  "INSERT INTO boundaries (version, name, geom) VALUES ($1, $2, "
-                                  "ST_Multi(ST_SetSRID(ST_GeomFromWKB(decode($3, 'hex')), 4326)))",
-                                  3, pf, NULL);
+                                  "INSERT INTO boundaries (version, name, geom, parent) VALUES ($1, "
+                                  "$2, ST_Multi(ST_SetSRID(ST_GeomFromWKB(decode($3, 'hex')), "
+                                  "4326)), $4)",
+                                  4, pf, NULL);
                 free(hs);
                 if (bad)
                         goto fail;
@@ -385,6 +512,7 @@ out:
         free(bytes);
         free(rtext);
         json_decref(report);
+        json_decref(froot);
         siblings_report_free(&rep);
         geojson_layer_free(geos, gl);
         geojson_geos_free(geos);

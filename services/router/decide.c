@@ -58,8 +58,9 @@ static void add_overlaps(struct decision *d, const struct layer *dl,
                         add_j(d, dl, ov[i].idx, NULL, ov[i].overlap, false);
 }
 
-int decide_route(const struct decide_cfg *cfg, const struct layer *dl, const struct layer *sl,
-                 const json_t *loc, struct decision *out, char *err, size_t errsz)
+static int decide_core(const struct decide_cfg *cfg, const struct layer *dl,
+                       const struct layer *sl, const json_t *loc, struct decision *out,
+                       char *err, size_t errsz)
 {
         memset(out, 0, sizeof *out);
         out->district = -1;
@@ -189,17 +190,45 @@ int decide_route(const struct decide_cfg *cfg, const struct layer *dl, const str
         return 0;
 }
 
+int decide_route(const struct decide_cfg *cfg, const struct layer *dl, const struct layer *sl,
+                 const json_t *loc, struct decision *out, char *err, size_t errsz)
+{
+        int rc = decide_core(cfg, dl, sl, loc, out, err, errsz);
+        if (out->route != ROUTE_DISTRICT) {
+                jlayers_chain(NULL, NULL, DIR_STATE_COMMAND_CENTRE, &out->lead);
+                return rc;
+        }
+        const char *dname = layer_name(dl, out->district);
+        jlayers_chain(NULL, dl, dname, &out->lead);
+        /* the most specific layer holding the point, when its chain reaches
+         * the lead district (a lead moved by the circle keeps its district) */
+        if (cfg->layers && (out->reason == REASON_POINT_IN_POLYGON ||
+                            out->reason == REASON_NEAREST_DISTRICT)) {
+                double lat = json_number_value(json_object_get(loc, "lat"));
+                double lon = json_number_value(json_object_get(loc, "lon"));
+                struct jmatch m;
+                if (jlayers_match(cfg->layers, dname, lon, lat, &m)) {
+                        out->lead = m;
+                        util_strlcpy(out->j[0].name, m.name, sizeof out->j[0].name);
+                }
+        }
+        return rc;
+}
+
 const char *decide_key(const struct decision *d, const struct layer *dl)
 {
-        return d->route == ROUTE_DISTRICT ? layer_name(dl, d->district) : DIR_STATE_COMMAND_CENTRE;
+        if (d->route != ROUTE_DISTRICT)
+                return DIR_STATE_COMMAND_CENTRE;
+        return d->lead.name[0] ? d->lead.name : layer_name(dl, d->district);
 }
 
 /* Append the level-1 entries of @p jur to @p arr, each recipient once;
  * returns how many the directory has. */
-static size_t add_recipients(json_t *arr, const struct directory *dir, const char *jur)
+static size_t add_recipients(json_t *arr, const struct directory *dir, const char *jur,
+                             long long now)
 {
         size_t idx[64];
-        size_t k = directory_select(dir, jur, 1, idx, 64);
+        size_t k = directory_select_on_duty(dir, jur, 1, now, idx, 64);
         for (size_t i = 0; i < k && i < 64; i++) {
                 const struct dir_entry *e = &dir->e[idx[i]];
                 bool seen = false;
@@ -217,8 +246,39 @@ static size_t add_recipients(json_t *arr, const struct directory *dir, const cha
         return k;
 }
 
+/* The lead's recipients: its own, else the first parent (before the state
+ * command centre) that has level-1 entries; returns the name used or NULL. */
+static const char *lead_recipients(json_t *rs, const struct directory *dir,
+                                   const struct jmatch *m, long long now)
+{
+        if (add_recipients(rs, dir, m->name, now))
+                return m->name;
+        for (size_t i = 0; i + 1 < m->nparents; i++)
+                if (add_recipients(rs, dir, m->parents[i], now))
+                        return m->parents[i];
+        return NULL;
+}
+
 json_t *decide_routing_json(const struct decision *d, const struct layer *dl,
                             const struct directory *dir)
+{
+        return decide_routing_json_at(d, dl, dir, 0);
+}
+
+json_t *decide_moved_from(const struct decide_cfg *cfg, const struct layer *dl,
+                          const struct directory *dir, const char *jurisdiction, long long now)
+{
+        struct jmatch m;
+        json_t *rs = json_array();
+        if (!jlayers_chain(cfg ? cfg->layers : NULL, dl, jurisdiction, &m))
+                util_strlcpy(m.name, jurisdiction, sizeof m.name);
+        if (!lead_recipients(rs, dir, &m, now))
+                add_recipients(rs, dir, DIR_STATE_COMMAND_CENTRE, now);
+        return json_pack("{s:s,s:o}", "jurisdiction", jurisdiction, "recipients", rs);
+}
+
+json_t *decide_routing_json_at(const struct decision *d, const struct layer *dl,
+                               const struct directory *dir, long long now)
 {
         json_t *o = json_object(), *js = json_array(), *rs = json_array(), *gap = json_array();
         if (!o || !js || !rs || !gap) {
@@ -229,9 +289,13 @@ json_t *decide_routing_json(const struct decision *d, const struct layer *dl,
                 return NULL;
         }
         json_object_set_new(o, "route", json_string(decide_route_str(d->route)));
-        json_object_set_new(o, "district", d->district >= 0
-                                                   ? json_string(layer_name(dl, d->district))
-                                                   : json_null());
+        json_object_set_new(o, "district", d->district >= 0 ? json_string(decide_key(d, dl))
+                                                            : json_null());
+        json_object_set_new(o, "level", json_string(d->lead.level[0] ? d->lead.level : "state"));
+        json_t *ps = json_array();
+        for (size_t i = 0; i < d->lead.nparents; i++)
+                json_array_append_new(ps, json_string(d->lead.parents[i]));
+        json_object_set_new(o, "parents", ps);
         json_object_set_new(o, "state", d->state[0] ? json_string(d->state) : json_null());
         json_object_set_new(o, "reason", json_string(decide_reason_str(d->reason)));
         json_object_set_new(o, "boundary_version", json_string(layer_version(dl)));
@@ -246,10 +310,18 @@ json_t *decide_routing_json(const struct decision *d, const struct layer *dl,
                                                            ? json_real(round(j->overlap * 1e4) / 1e4)
                                                            : json_null());
                 json_array_append_new(js, jo); /* steals ref */
-                size_t k = add_recipients(rs, dir, j->name);
+                size_t k;
+                if (i == 0 && d->route == ROUTE_DISTRICT && d->lead.nparents > 1) {
+                        const char *from = lead_recipients(rs, dir, &d->lead, now);
+                        k = from != NULL;
+                        if (from && strcmp(from, j->name) != 0)
+                                json_object_set_new(jo, "recipients_from", json_string(from));
+                } else {
+                        k = add_recipients(rs, dir, j->name, now);
+                }
                 if (k == 0 && j->idx >= 0) {
                         json_array_append_new(gap, json_string(j->name));
-                        add_recipients(rs, dir, DIR_STATE_COMMAND_CENTRE);
+                        add_recipients(rs, dir, DIR_STATE_COMMAND_CENTRE, now);
                 }
         }
         json_object_set_new(o, "jurisdictions", js); /* steals ref */

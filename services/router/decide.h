@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <jansson.h>
 #include "directory.h"
+#include "jlayers.h"
 #include "layer.h"
 
 struct decide_cfg {
@@ -19,6 +20,7 @@ struct decide_cfg {
         double overlap_min;    /* circle overlap that makes a district a jurisdiction (0.2) */
         double snap_m;         /* home-state point in no district: nearest within this (2000) */
         const char *home_state; /* the state layer's name of our state ("Rajasthan") */
+        const struct jlayers *layers; /* extra layers, most specific first; NULL: none */
 };
 
 enum decide_route { ROUTE_DISTRICT = 0, ROUTE_STATE_COMMAND_CENTRE = 1 };
@@ -52,6 +54,7 @@ struct decision {
         bool circle_failed; /* GEOS failed on the circle: decided on the point alone */
         struct decide_jurisdiction j[DECIDE_MAX_J];
         size_t nj; /* j[0] is the lead */
+        struct jmatch lead; /* the lead jurisdiction (j[0].name), its level and parent chain */
 };
 
 /** @brief The reason's wire name ("point_in_polygon", ...). */
@@ -78,6 +81,24 @@ int decide_route(const struct decide_cfg *cfg, const struct layer *districts,
  */
 json_t *decide_routing_json(const struct decision *d, const struct layer *districts,
                             const struct directory *dir);
+
+/**
+ * @brief decide_routing_json at @p now (Unix time) for duty windows (0:
+ * windows ignored), adding "level" and "parents" (the lead's chain). The
+ * lead's recipients: its own level-1 entries, else the first parent in its
+ * chain that has some ("recipients_from" on the jurisdiction).
+ */
+json_t *decide_routing_json_at(const struct decision *d, const struct layer *districts,
+                               const struct directory *dir, long long now);
+
+/**
+ * @brief The `moved_from` object for a lead that moved away from
+ * @p jurisdiction (a district, an extra layer's feature or
+ * STATE_COMMAND_CENTRE): {jurisdiction, recipients: its level-1 recipients
+ * at @p now, with the same parent fallback}. @returns a new reference.
+ */
+json_t *decide_moved_from(const struct decide_cfg *cfg, const struct layer *districts,
+                          const struct directory *dir, const char *jurisdiction, long long now);
 
 /** @brief The routing key: the lead district's name or STATE_COMMAND_CENTRE (borrowed). */
 const char *decide_key(const struct decision *d, const struct layer *districts);

@@ -13,9 +13,12 @@
 #include "prahari/cfg.h"
 #include "prahari/util.h"
 
-static const char *const columns[] = {"recipient_id", "jurisdiction", "role", "name",
-                                      "phone",        "email",        "level", "lang"};
-enum { C_ID, C_JUR, C_ROLE, C_NAME, C_PHONE, C_EMAIL, C_LEVEL, C_LANG, C_N };
+static const char *const columns[] = {"recipient_id", "jurisdiction", "role",      "name",
+                                      "phone",        "email",        "level",     "lang",
+                                      "duty_days",    "duty_hours"};
+/* C_REQ columns are required; the duty columns are optional (old CSVs stay valid) */
+enum { C_ID, C_JUR, C_ROLE, C_NAME, C_PHONE, C_EMAIL, C_LEVEL, C_LANG, C_REQ,
+       C_DAYS = C_REQ, C_HOURS, C_N };
 
 static const char *const roles[] = {"sp",       "addl_sp",        "control_room", "sho",
                                     "range_ig", "command_centre", "interstate"};
@@ -124,6 +127,8 @@ static void entry_free(struct dir_entry *e)
         free(e->name);
         free(e->phone);
         free(e->email);
+        free(e->duty_days);
+        free(e->duty_hours);
 }
 
 void directory_free(struct directory *d)
@@ -158,6 +163,15 @@ int directory_add(struct directory *d, const struct dir_entry *e)
         c.level = e->level;
         util_strlcpy(c.lang, e->lang, sizeof c.lang);
         c.line = e->line;
+        c.duty_days = dup_or_null(e->duty_days);
+        c.duty_hours = dup_or_null(e->duty_hours);
+        if (!directory_duty_parse(c.duty_days, c.duty_hours, &c.duty, NULL, 0))
+                c.duty = (struct dir_duty){0x7f, 0, 0};
+        if ((e->duty_days && *e->duty_days && !c.duty_days) ||
+            (e->duty_hours && *e->duty_hours && !c.duty_hours)) {
+                entry_free(&c);
+                return -1;
+        }
         if (!c.recipient_id || !c.jurisdiction || !c.role || !c.name ||
             (e->phone && *e->phone && !c.phone) || (e->email && *e->email && !c.email)) {
                 entry_free(&c);
@@ -179,6 +193,122 @@ size_t directory_select(const struct directory *d, const char *jurisdiction, int
                         k++;
                 }
         return k;
+}
+
+size_t directory_select_on_duty(const struct directory *d, const char *jurisdiction, int level,
+                                long long now, size_t *idx, size_t max)
+{
+        size_t k = 0, on = 0;
+        for (size_t i = 0; i < d->n; i++)
+                if (strcmp(d->e[i].jurisdiction, jurisdiction) == 0 &&
+                    (level == 0 || d->e[i].level == level) &&
+                    (now == 0 || directory_on_duty(&d->e[i], now)))
+                        on++;
+        for (size_t i = 0; i < d->n; i++)
+                if (strcmp(d->e[i].jurisdiction, jurisdiction) == 0 &&
+                    (level == 0 || d->e[i].level == level) &&
+                    (on == 0 || now == 0 || directory_on_duty(&d->e[i], now))) {
+                        if (k < max)
+                                idx[k] = i;
+                        k++;
+                }
+        return k;
+}
+
+static const char *const daynames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+static int day_index(const char *s, size_t n)
+{
+        for (int i = 0; i < 7; i++)
+                if (n == 3 && strncmp(s, daynames[i], 3) == 0)
+                        return i;
+        return -1;
+}
+
+/* "HH:MM" (exactly five characters) -> minutes, or -1 */
+static int hhmm(const char *s)
+{
+        if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) || s[2] != ':' ||
+            !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
+                return -1;
+        int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+        if (h > 23 || m > 59)
+                return -1;
+        return h * 60 + m;
+}
+
+bool directory_duty_parse(const char *days, const char *hours, struct dir_duty *out, char *why,
+                          size_t whysz)
+{
+        *out = (struct dir_duty){0x7f, 0, 0};
+        if (days && *days) {
+                unsigned mask = 0;
+                const char *p = days;
+                while (*p) {
+                        size_t n = strcspn(p, ",");
+                        const char *dash = memchr(p, '-', n);
+                        int a = day_index(p, dash ? (size_t)(dash - p) : n);
+                        int b = dash ? day_index(dash + 1, n - (size_t)(dash - p) - 1) : a;
+                        if (a < 0 || b < 0) {
+                                why_set(why, whysz,
+                                        "duty_days \"%s\": days are mon tue wed thu fri sat sun, "
+                                        "as a list (mon,wed) or ranges (mon-fri)",
+                                        days);
+                                return false;
+                        }
+                        for (int i = a;; i = (i + 1) % 7) { /* fri-mon wraps */
+                                mask |= 1u << i;
+                                if (i == b)
+                                        break;
+                        }
+                        p += n;
+                        if (*p == ',') {
+                                p++;
+                                if (!*p) {
+                                        why_set(why, whysz, "duty_days \"%s\": trailing comma",
+                                                days);
+                                        return false;
+                                }
+                        }
+                }
+                out->days = mask;
+        }
+        if (hours && *hours) {
+                int a = strlen(hours) == 11 && hours[5] == '-' ? hhmm(hours) : -1;
+                int b = a >= 0 ? hhmm(hours + 6) : -1;
+                if (a < 0 || b < 0) {
+                        why_set(why, whysz,
+                                "duty_hours \"%s\": HH:MM-HH:MM (IST, 00:00 to 23:59)", hours);
+                        return false;
+                }
+                if (a == b) {
+                        why_set(why, whysz, "duty_hours \"%s\": an empty window", hours);
+                        return false;
+                }
+                out->start = a;
+                out->end = b;
+        }
+        return true;
+}
+
+bool directory_on_duty(const struct dir_entry *e, long long now)
+{
+        const struct dir_duty *w = &e->duty;
+        if (w->days == 0x7f && w->start == w->end)
+                return true;
+        long long ist = now + 19800; /* IST = UTC+05:30, no daylight saving */
+        long long day = ist >= 0 ? ist / 86400 : (ist - 86399) / 86400;
+        int min = (int)((ist - day * 86400) / 60);
+        int wd = (int)(((day + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday (3) */
+        int yd = (wd + 6) % 7;
+        if (w->start == w->end)
+                return (w->days >> wd) & 1u;
+        if (w->start < w->end)
+                return ((w->days >> wd) & 1u) && min >= w->start && min < w->end;
+        /* crosses midnight: the evening part today, or the morning part of a
+         * shift that started yesterday */
+        return (((w->days >> wd) & 1u) && min >= w->start) ||
+               (((w->days >> yd) & 1u) && min < w->end);
 }
 
 json_t *directory_entry_json(const struct dir_entry *e)
@@ -209,8 +339,10 @@ char *directory_to_csv(const struct directory *d)
                 } else {
                         const struct dir_entry *e = &d->e[i - 1];
                         snprintf(lvl, sizeof lvl, "%d", e->level);
-                        const char *g[C_N] = {e->recipient_id, e->jurisdiction, e->role, e->name,
-                                              e->phone,        e->email,        lvl,     e->lang};
+                        const char *g[C_N] = {e->recipient_id, e->jurisdiction, e->role,
+                                              e->name,         e->phone,        e->email,
+                                              lvl,             e->lang,         e->duty_days,
+                                              e->duty_hours};
                         memcpy(f, g, sizeof f);
                 }
                 for (size_t c = 0; c < C_N; c++) {
@@ -274,7 +406,8 @@ static bool in_list(const char *s, const char *const *list, size_t n)
 
 /* Validate one record; append problems to el. */
 static void check_row(const struct rcsv_record *rec, const int *col, const char *const *districts,
-                      size_t nd, struct errlist *el, struct dir_entry *e)
+                      size_t nd, const char *const *extra, size_t nextra, struct errlist *el,
+                      struct dir_entry *e)
 {
         int line = rec->line;
         char why[160];
@@ -282,7 +415,7 @@ static void check_row(const struct rcsv_record *rec, const int *col, const char 
         e->line = line;
         const char *f[C_N];
         for (int c = 0; c < C_N; c++)
-                f[c] = rec->field[col[c]];
+                f[c] = col[c] >= 0 ? rec->field[col[c]] : "";
         e->recipient_id = (char *)f[C_ID];
         e->jurisdiction = (char *)f[C_JUR];
         e->role = (char *)f[C_ROLE];
@@ -290,6 +423,8 @@ static void check_row(const struct rcsv_record *rec, const int *col, const char 
         e->phone = (char *)f[C_PHONE];
         e->email = (char *)f[C_EMAIL];
         util_strlcpy(e->lang, f[C_LANG], sizeof e->lang);
+        e->duty_days = (char *)f[C_DAYS];
+        e->duty_hours = (char *)f[C_HOURS];
         for (int c = 0; c < C_N; c++)
                 if (!util_utf8_valid(f[c], strlen(f[c]))) {
                         err_add(el, line, "%s: not valid UTF-8", columns[c]);
@@ -303,10 +438,12 @@ static void check_row(const struct rcsv_record *rec, const int *col, const char 
                 if (!j[strlen(DIR_INTERSTATE_PREFIX)])
                         err_add(el, line, "jurisdiction \"%s\": INTERSTATE: needs a state name",
                                 j);
-        } else if (strcmp(j, DIR_STATE_COMMAND_CENTRE) != 0 && !in_list(j, districts, nd)) {
+        } else if (strcmp(j, DIR_STATE_COMMAND_CENTRE) != 0 && !in_list(j, districts, nd) &&
+                   !in_list(j, extra, nextra)) {
                 err_add(el, line,
-                        "jurisdiction \"%s\" is not a district of the boundary layer, "
-                        "STATE_COMMAND_CENTRE or INTERSTATE:<state>",
+                        "jurisdiction \"%s\" is not a district of the boundary layer, a "
+                        "jurisdiction of an extra layer, STATE_COMMAND_CENTRE or "
+                        "INTERSTATE:<state>",
                         j);
         }
         if (!in_list(f[C_ROLE], roles, sizeof roles / sizeof roles[0]))
@@ -331,11 +468,24 @@ static void check_row(const struct rcsv_record *rec, const int *col, const char 
         e->level = (int)lvl;
         if (strcmp(f[C_LANG], "en") != 0 && strcmp(f[C_LANG], "hi") != 0)
                 err_add(el, line, "lang \"%s\": en or hi", f[C_LANG]);
+        struct dir_duty w;
+        if (!directory_duty_parse(f[C_DAYS], f[C_HOURS], &w, why, sizeof why))
+                err_add(el, line, "%s", why);
 }
 
 struct directory *directory_parse_csv(const char *buf, size_t len, const char *const *districts,
                                       size_t nd, bool require_complete, struct dir_error **errs,
                                       size_t *nerrs)
+{
+        return directory_parse_csv_ex(buf, len, districts, nd, NULL, 0, require_complete, errs,
+                                      nerrs);
+}
+
+struct directory *directory_parse_csv_ex(const char *buf, size_t len,
+                                         const char *const *districts, size_t nd,
+                                         const char *const *extra, size_t nextra,
+                                         bool require_complete, struct dir_error **errs,
+                                         size_t *nerrs)
 {
         struct errlist el = {0};
         struct directory *d = directory_new();
@@ -370,7 +520,7 @@ struct directory *directory_parse_csv(const char *buf, size_t len, const char *c
                 else
                         col[c] = (int)i;
         }
-        for (int c = 0; c < C_N; c++)
+        for (int c = 0; c < C_REQ; c++)
                 if (col[c] < 0)
                         err_add(&el, rec.line, "header: column \"%s\" missing", columns[c]);
         if (el.n)
@@ -388,7 +538,7 @@ struct directory *directory_parse_csv(const char *buf, size_t len, const char *c
                 }
                 struct dir_entry e;
                 size_t before = el.n;
-                check_row(&rec, col, districts, nd, &el, &e);
+                check_row(&rec, col, districts, nd, extra, nextra, &el, &e);
                 for (size_t i = 0; i < d->n; i++)
                         if (strcmp(d->e[i].recipient_id, e.recipient_id) == 0) {
                                 err_add(&el, rec.line, "recipient_id \"%s\" already on line %d",

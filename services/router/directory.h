@@ -6,7 +6,9 @@
  *        rows reported with line and reason), CSV export, lookups, JSON. Pure.
  *
  * CSV columns (header row required, any order):
- *   recipient_id,jurisdiction,role,name,phone,email,level,lang
+ *   recipient_id,jurisdiction,role,name,phone,email,level,lang[,duty_days,duty_hours]
+ * duty_days ("mon-fri", "sat,sun", "fri-mon") and duty_hours ("09:00-18:00",
+ * IST, "22:00-06:00" crosses midnight) are optional columns and may be empty.
  * jurisdiction: a district of the boundary layer, STATE_COMMAND_CENTRE, or
  * INTERSTATE:<state> (role interstate). phone: E.164 (and +91 numbers are
  * +91 then ten digits starting 6-9). email: local@domain.tld, <= 254 chars.
@@ -27,6 +29,12 @@ struct dir_entry {
         int level;
         char lang[3];
         int line; /* CSV line (0 when loaded from the database) */
+        char *duty_days;  /* NULL: every day */
+        char *duty_hours; /* NULL: all day */
+        struct dir_duty {
+                unsigned days; /* bit 0 = Monday .. bit 6 = Sunday; 0x7f = every day */
+                int start, end; /* minutes of the IST day; start == end: all day */
+        } duty;  /* parsed by directory_add (invalid text: always on duty) */
 };
 
 struct directory {
@@ -54,6 +62,21 @@ bool directory_phone_valid(const char *s, char *why, size_t whysz);
  */
 bool directory_email_valid(const char *s, char *why, size_t whysz);
 
+/**
+ * @brief Parse a duty window: @p days ("" or NULL: every day; "mon-fri",
+ * "mon,wed,fri", "fri-mon" wraps) and @p hours ("" or NULL: all day;
+ * "HH:MM-HH:MM" in IST, end before start crosses midnight; the days name the
+ * day a shift starts). @returns true, or false with the reason in @p why.
+ */
+bool directory_duty_parse(const char *days, const char *hours, struct dir_duty *out, char *why,
+                          size_t whysz);
+
+/**
+ * @brief Is @p e on duty at @p now (Unix time; IST = UTC+05:30)? A night
+ * shift started the day before counts for that day.
+ */
+bool directory_on_duty(const struct dir_entry *e, long long now);
+
 /* ==== Parsing ==== */
 
 /**
@@ -67,6 +90,18 @@ bool directory_email_valid(const char *s, char *why, size_t whysz);
 struct directory *directory_parse_csv(const char *buf, size_t len, const char *const *districts,
                                       size_t ndistricts, bool require_complete,
                                       struct dir_error **errs, size_t *nerrs);
+
+/**
+ * @brief directory_parse_csv where a jurisdiction may also be one of
+ * @p extra (features of the extra jurisdiction layers: police districts,
+ * station areas); those are never required by @p require_complete (their
+ * parent's recipients serve them).
+ */
+struct directory *directory_parse_csv_ex(const char *buf, size_t len,
+                                         const char *const *districts, size_t ndistricts,
+                                         const char *const *extra, size_t nextra,
+                                         bool require_complete, struct dir_error **errs,
+                                         size_t *nerrs);
 
 /* ==== Building, lookups, output ==== */
 
@@ -85,6 +120,15 @@ int directory_add(struct directory *d, const struct dir_entry *e);
  */
 size_t directory_select(const struct directory *d, const char *jurisdiction, int level,
                         size_t *idx, size_t max);
+
+/**
+ * @brief directory_select honouring duty windows at @p now: when at least one
+ * of the matching entries is on duty, only those are returned; when none is,
+ * all are (a level is never left empty because of windows). @p now == 0:
+ * windows ignored. @returns how many were selected (only @p max written).
+ */
+size_t directory_select_on_duty(const struct directory *d, const char *jurisdiction, int level,
+                                long long now, size_t *idx, size_t max);
 
 /** @brief One recipient as the routed message's JSON object (new reference). */
 json_t *directory_entry_json(const struct dir_entry *e);

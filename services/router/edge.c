@@ -42,6 +42,10 @@ const struct cfg_item router_cfg_items[] = {
          CFG_REQUIRED, 0, 0, "GeoJSON of state outlines: names the state of an out-of-state point"},
         {"PRAHARI_STATES_NAME_PROPERTY", CFG_STR, OFF(states_prop), "ST_NM", CFG_REQUIRED, 0, 0,
          "feature property holding the state name"},
+        {"PRAHARI_JURISDICTION_LAYERS", CFG_STR, OFF(jurisdiction_layers), "", 0, 0, 0,
+         "extra jurisdiction layers, most specific first, ';'-separated "
+         "level:path:name_property:parent_property (or just level: the version in effect in "
+         "PostGIS when PRAHARI_BOUNDARIES_SOURCE=postgis)"},
         {"PRAHARI_HOME_STATE", CFG_STR, OFF(home_state), "Rajasthan", CFG_REQUIRED, 0, 0,
          "our state's name in the state layer"},
         {"PRAHARI_ROUTER_MIN_CONFIDENCE", CFG_DOUBLE, OFF(min_confidence), "0.3", 0, 0, 1,
@@ -76,14 +80,15 @@ static struct layer *load_layer(GEOSContextHandle_t geos, const char *var, const
         return l;
 }
 
-/* The district version in effect: 1 with its id, 0 if none, -1 on error. */
-static int active_version(PGconn *pg, char *out, size_t outsz)
+/* The version of @p layer in effect: 1 with its id, 0 if none, -1 on error. */
+static int active_version_of(PGconn *pg, const char *layer, char *out, size_t outsz)
 {
+        const char *p[1] = {layer};
         PGresult *res = pg_exec(pg,
-                                "SELECT version FROM boundary_versions WHERE layer = 'district' "
+                                "SELECT version FROM boundary_versions WHERE layer = $1 "
                                 "AND effective_from <= current_date "
                                 "ORDER BY effective_from DESC, imported_at DESC LIMIT 1",
-                                0, NULL);
+                                1, p);
         if (!res)
                 return -1;
         int found = PQntuples(res) == 1;
@@ -93,14 +98,22 @@ static int active_version(PGconn *pg, char *out, size_t outsz)
         return found;
 }
 
-/* Build the district layer of @p version from PostGIS with context @p ctx. */
-static struct layer *load_districts_pg(PGconn *pg, GEOSContextHandle_t ctx, const char *version,
-                                       char *err, size_t errsz)
+/* The district version in effect: 1 with its id, 0 if none, -1 on error. */
+static int active_version(PGconn *pg, char *out, size_t outsz)
+{
+        return active_version_of(pg, "district", out, outsz);
+}
+
+/* Build the layer of @p version from PostGIS with context @p ctx; with
+ * @p js and @p level, append it to @p js with its parents instead. */
+static struct layer *load_layer_pg(PGconn *pg, GEOSContextHandle_t ctx, const char *version,
+                                   struct jlayers *js, const char *level, char *err,
+                                   size_t errsz)
 {
         const char *p[1] = {version};
         PGresult *res = pg_exec(pg,
-                                "SELECT name, encode(ST_AsBinary(geom), 'hex') FROM boundaries "
-                                "WHERE version = $1 ORDER BY name",
+                                "SELECT name, encode(ST_AsBinary(geom), 'hex'), parent "
+                                "FROM boundaries WHERE version = $1 ORDER BY name",
                                 1, p);
         if (!res) {
                 snprintf(err, errsz, "boundaries %s: query failed", version);
@@ -121,6 +134,22 @@ static struct layer *load_districts_pg(PGconn *pg, GEOSContextHandle_t ctx, cons
                 l = gl ? layer_new(ctx, gl, e, sizeof e) : NULL;
                 if (!l)
                         snprintf(err, errsz, "boundaries %s: %s", version, e);
+                if (l && js) { /* js owns l from here on, or l is freed */
+                        const char **par = calloc(n ? n : 1, sizeof *par);
+                        for (size_t i = 0; par && i < n; i++)
+                                par[i] = PQgetisnull(res, (int)i, 2) ? NULL
+                                                                    : PQgetvalue(res, (int)i, 2);
+                        int rc = par ? jlayers_add_layer(js, level, l, names, par, n, e, sizeof e)
+                                     : -1;
+                        if (!par)
+                                layer_destroy(l);
+                        if (rc) {
+                                snprintf(err, errsz, "boundaries %s: %s", version,
+                                         par ? e : "out of memory");
+                                l = NULL;
+                        }
+                        free(par);
+                }
         }
         free(names);
         free(hex);
@@ -136,6 +165,62 @@ static void log_layer(const char *what, const struct layer *l, double ms)
                  "built in %.0f ms",
                  what, layer_version(l), layer_count(l), ne, nc, nm,
                  layer_index_bytes(l) / 1024, ms);
+}
+
+/* PRAHARI_JURISDICTION_LAYERS: each entry from its file, or (a bare level
+ * name, postgis source only) the version of that layer in effect. */
+static int router_jlayers_load(struct router *r, bool from_pg, char *err, size_t errsz)
+{
+        const char *p = r->cfg->jurisdiction_layers ? r->cfg->jurisdiction_layers : "";
+        char e[1024] = "", one[800];
+        while (*p) {
+                p += strspn(p, "; ");
+                size_t k = strcspn(p, ";");
+                while (k && p[k - 1] == ' ')
+                        k--;
+                if (!k)
+                        break;
+                if (k >= sizeof one) {
+                        snprintf(err, errsz, "PRAHARI_JURISDICTION_LAYERS: entry too long");
+                        return -1;
+                }
+                memcpy(one, p, k);
+                one[k] = '\0';
+                p += k;
+                if (!strchr(one, ':')) { /* a bare level: from PostGIS */
+                        char v[160];
+                        int f = from_pg ? active_version_of(r->dir_pg, one, v, sizeof v) : 0;
+                        if (!from_pg || f != 1) {
+                                snprintf(err, errsz,
+                                         "PRAHARI_JURISDICTION_LAYERS: \"%s\": %s", one,
+                                         !from_pg ? "a bare level needs "
+                                                    "PRAHARI_BOUNDARIES_SOURCE=postgis (else "
+                                                    "level:path:name_property:parent_property)"
+                                                  : "no version of that layer in effect in "
+                                                    "PostgreSQL");
+                                return -1;
+                        }
+                        if (!load_layer_pg(r->dir_pg, r->geos, v, &r->jl, one, e, sizeof e)) {
+                                snprintf(err, errsz, "PRAHARI_JURISDICTION_LAYERS: %s", e);
+                                return -1;
+                        }
+                        continue;
+                }
+                struct jlayer_spec sp[1];
+                if (jlayers_parse_spec(one, sp, 1, e, sizeof e) != 1 ||
+                    jlayers_add_file(&r->jl, r->geos, &sp[0], e, sizeof e)) {
+                        snprintf(err, errsz, "PRAHARI_JURISDICTION_LAYERS: %s", e);
+                        return -1;
+                }
+        }
+        if (r->jl.n && jlayers_check(&r->jl, r->districts, e, sizeof e)) {
+                snprintf(err, errsz, "PRAHARI_JURISDICTION_LAYERS: %s", e);
+                return -1;
+        }
+        for (size_t i = 0; i < r->jl.n; i++)
+                log_info("jurisdiction layer %zu: %s %s, %zu features", i + 1, r->jl.v[i].level,
+                         layer_version(r->jl.v[i].l), layer_count(r->jl.v[i].l));
+        return 0;
 }
 
 int router_layers_load(struct router *r, char *err, size_t errsz)
@@ -169,8 +254,8 @@ int router_layers_load(struct router *r, char *err, size_t errsz)
                                             : "boundary_versions query failed");
                         return -1;
                 }
-                r->districts = load_districts_pg(r->dir_pg, r->districts_ctx, r->seen_version, e,
-                                                 sizeof e);
+                r->districts = load_layer_pg(r->dir_pg, r->districts_ctx, r->seen_version, NULL,
+                                             NULL, e, sizeof e);
                 if (!r->districts) {
                         snprintf(err, errsz, "PRAHARI_BOUNDARIES_SOURCE=postgis: %s", e);
                         return -1;
@@ -183,18 +268,40 @@ int router_layers_load(struct router *r, char *err, size_t errsz)
         }
         log_layer(from_pg ? "boundaries (postgis)" : "boundaries", r->districts,
                   (double)(util_mono_us() - t0) / 1000.0);
-        r->states = load_layer(r->geos, "PRAHARI_STATES_FILE", c->states_file, c->states_prop, err,
-                               errsz);
-        if (!r->states)
-                return -1;
-        if (layer_find(r->states, c->home_state) < 0) {
-                snprintf(err, errsz, "PRAHARI_HOME_STATE: \"%s\" is not a feature of %s",
-                         c->home_state, c->states_file);
+        char sv[160];
+        int sfound = from_pg ? active_version_of(r->dir_pg, "state", sv, sizeof sv) : 0;
+        if (sfound < 0) {
+                snprintf(err, errsz, "PRAHARI_BOUNDARIES_SOURCE=postgis: boundary_versions query "
+                                     "failed (state layer)");
                 return -1;
         }
-        log_info("states %s: %zu", layer_version(r->states), layer_count(r->states));
+        if (sfound == 1) {
+                char e[1024];
+                r->states = load_layer_pg(r->dir_pg, r->geos, sv, NULL, NULL, e, sizeof e);
+                if (!r->states) {
+                        snprintf(err, errsz, "PRAHARI_BOUNDARIES_SOURCE=postgis: %s", e);
+                        return -1;
+                }
+        } else {
+                if (from_pg)
+                        log_warn("no state boundary version in PostgreSQL: state layer from %s",
+                                 c->states_file);
+                r->states = load_layer(r->geos, "PRAHARI_STATES_FILE", c->states_file,
+                                       c->states_prop, err, errsz);
+                if (!r->states)
+                        return -1;
+        }
+        if (layer_find(r->states, c->home_state) < 0) {
+                snprintf(err, errsz, "PRAHARI_HOME_STATE: \"%s\" is not a feature of %s",
+                         c->home_state, layer_version(r->states));
+                return -1;
+        }
+        log_info("states %s%s: %zu", layer_version(r->states), sfound == 1 ? " (postgis)" : "",
+                 layer_count(r->states));
+        if (router_jlayers_load(r, from_pg, err, errsz))
+                return -1;
         r->dcfg = (struct decide_cfg){c->min_confidence, c->max_radius_m, c->overlap_min,
-                                      c->snap_m, c->home_state};
+                                      c->snap_m, c->home_state, r->jl.n ? &r->jl : NULL};
         atomic_store(&r->layers_ok, true);
         return 0;
 }
@@ -208,7 +315,7 @@ static void check_boundaries(struct router *r)
         int64_t t0 = util_mono_us();
         char e[1024];
         GEOSContextHandle_t ctx = geojson_geos_new();
-        struct layer *l = ctx ? load_districts_pg(r->dir_pg, ctx, v, e, sizeof e) : NULL;
+        struct layer *l = ctx ? load_layer_pg(r->dir_pg, ctx, v, NULL, NULL, e, sizeof e) : NULL;
         if (!l) {
                 log_error("new boundary version %s not loaded: %s; staying on %s", v,
                           ctx ? e : "no GEOS context", r->seen_version);
@@ -254,7 +361,7 @@ int router_directory_reload(struct router *r)
         atomic_store(&r->pg_ok, true);
         PGresult *res = pg_exec(r->dir_pg,
                                 "SELECT recipient_id, jurisdiction, role, name, phone, email, "
-                                "level, lang FROM directory WHERE active "
+                                "level, lang, duty_days, duty_hours FROM directory WHERE active "
                                 "ORDER BY jurisdiction, level, recipient_id",
                                 0, NULL);
         if (!res) {
@@ -272,6 +379,8 @@ int router_directory_reload(struct router *r)
                         .name = PQgetvalue(res, i, 3),
                         .phone = PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
                         .email = PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
+                        .duty_days = PQgetisnull(res, i, 8) ? NULL : PQgetvalue(res, i, 8),
+                        .duty_hours = PQgetisnull(res, i, 9) ? NULL : PQgetvalue(res, i, 9),
                 };
                 (void)cfg_parse_long(PQgetvalue(res, i, 6), 1, 1000, &lvl);
                 e.level = (int)lvl;
@@ -344,7 +453,8 @@ void router_reloader_stop(struct router *r)
 static char *timeline_detail(const json_t *routing)
 {
         json_t *o = json_object(), *js = json_array(), *rs = json_array();
-        static const char *const keep[] = {"route", "district", "state", "reason",
+        static const char *const keep[] = {"route",          "district",     "level",
+                                           "parents",        "state",        "reason",
                                            "boundary_version", "lead_changed", "directory_gap"};
         for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
                 json_t *v = json_object_get(routing, keep[i]);
@@ -359,6 +469,9 @@ static char *timeline_detail(const json_t *routing)
                 json_array_append(rs, json_object_get(v, "recipient_id"));
         json_object_set_new(o, "jurisdictions", js); /* steals ref */
         json_object_set_new(o, "recipients", rs);    /* steals ref */
+        json_t *mf = json_object_get(json_object_get(routing, "moved_from"), "jurisdiction");
+        if (mf)
+                json_object_set(o, "moved_from", mf);
         char *s = json_dumps(o, JSON_COMPACT);
         json_decref(o);
         return s;
@@ -403,6 +516,18 @@ static enum rec_result record(struct router *r, const char *alert_id, int revisi
                                     json_pack("{s:I,s:s,s:s?}", "revision", (json_int_t)prev,
                                               "route", proute, "district", pdist));
                 json_object_set_new(*routing, "lead_changed", json_boolean(changed));
+                if (changed) { /* the old lead is told it moved (the notifier's part) */
+                        const char *old = strcmp(proute, "district") == 0 && pdist
+                                                  ? pdist
+                                                  : DIR_STATE_COMMAND_CENTRE;
+                        pthread_mutex_lock(&r->dir_mu);
+                        json_t *mf = r->dir ? decide_moved_from(&r->dcfg, r->districts, r->dir,
+                                                                old, (long long)time(NULL))
+                                            : NULL;
+                        pthread_mutex_unlock(&r->dir_mu);
+                        if (mf)
+                                json_object_set_new(*routing, "moved_from", mf);
+                }
         }
         PQclear(res);
         res = NULL;
@@ -542,7 +667,9 @@ enum stage_result router_route_cb(void *ctx, const struct kq_msg *in, struct sta
                 log_alert(LOG_WARN, alert_id, in->traceparent, "%s: decided on the point", derr);
         pthread_mutex_lock(&r->dir_mu);
         bool have_dir = r->dir && r->dir->n > 0;
-        routing = have_dir ? decide_routing_json(&d, r->districts, r->dir) : NULL;
+        routing = have_dir ? decide_routing_json_at(&d, r->districts, r->dir,
+                                                    (long long)time(NULL))
+                           : NULL;
         pthread_mutex_unlock(&r->dir_mu);
         if (!have_dir) {
                 snprintf(reason, reasonsz, "the directory is empty or not loaded");
@@ -615,6 +742,7 @@ void router_teardown(struct router *r)
 {
         directory_free(r->dir);
         r->dir = NULL;
+        jlayers_clear(&r->jl);
         layer_destroy(r->states);
         layer_destroy(r->districts);
         geojson_geos_free(r->districts_ctx);

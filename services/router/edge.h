@@ -20,6 +20,7 @@
 struct router_cfg {
         char *boundaries_source; /* "file" or "postgis" */
         char *boundaries_file, *boundaries_prop, *states_file, *states_prop, *home_state;
+        char *jurisdiction_layers; /* PRAHARI_JURISDICTION_LAYERS ("" = none) */
         double min_confidence, max_radius_m, overlap_min, snap_m;
         long directory_reload_s;
         int ops_port;
@@ -35,6 +36,7 @@ struct router {
         struct decide_cfg dcfg;
         GEOSContextHandle_t geos;          /* the state layer's context */
         struct layer *states;
+        struct jlayers jl;                 /* extra layers (r->geos), most specific first */
         struct layer *districts;           /* main thread only */
         GEOSContextHandle_t districts_ctx; /* the district layer's own context */
         /* a new district version built by the reloader, swapped in by the

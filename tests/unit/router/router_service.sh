@@ -47,10 +47,16 @@ grep -q "bad.csv:42: e-mail \"sp.bundi@police\": domain without a dot" "$W/bad.e
 grep -q "bad.csv:110: phone \"+9190000281\"" "$W/bad.err" || fail "bad row 110 not reported"
 [ "$(P -c 'select count(*) from directory')" = 0 ] || fail "bad import changed the table"
 "$ADMIN" directory import "$REPO/deploy/directory/rajasthan.csv" >/dev/null
-[ "$(P -c 'select count(*) from directory')" = 168 ] || fail "directory rows"
-[ "$(P -c "select count(*) from directory_audit where actor='router-it' and before is null")" = 168 ] || fail "audit rows"
+[ "$(P -c 'select count(*) from directory')" = 170 ] || fail "directory rows"
+[ "$(P -c "select count(*) from directory_audit where actor='router-it' and before is null")" = 170 ] || fail "audit rows"
 "$ADMIN" directory import "$REPO/deploy/directory/rajasthan.csv" >/dev/null
-[ "$(P -c 'select count(*) from directory_audit')" = 168 ] || fail "re-import audited unchanged rows"
+[ "$(P -c 'select count(*) from directory_audit')" = 170 ] || fail "re-import audited unchanged rows"
+[ "$(P -c "select duty_days||' '||duty_hours from directory where recipient_id='KOTA-SHO-DAY'")" = "mon-sat 08:00-20:00" ] || fail "duty window not stored"
+[ "$(P -c "select after->>'duty_hours' from directory_audit where recipient_id='KOTA-SHO-NIGHT'")" = "20:00-08:00" ] || fail "duty window not audited"
+# a bad window: reported with line and reason, nothing changes
+sed -e 's/^\(KOTA-SHO-DAY,.*\),mon-sat,08:00-20:00$/\1,mon-sat,8-20/' "$REPO/deploy/directory/rajasthan.csv" >"$W/badduty.csv"
+if "$ADMIN" directory import "$W/badduty.csv" 2>"$W/badduty.err"; then fail "bad duty window accepted"; fi
+grep -q 'badduty.csv:113: duty_hours "8-20"' "$W/badduty.err" || { cat "$W/badduty.err"; fail "bad duty window not reported"; }
 diff <("$ADMIN" directory export | sort) <(sort "$REPO/deploy/directory/rajasthan.csv") >/dev/null || fail "export differs"
 
 # ---- boundaries in PostGIS: versioned import (twice: idempotent), cross-check
@@ -93,9 +99,11 @@ for i in $(seq 40); do [ "$(routed | wc -l)" -ge 5 ] && break; sleep 0.25; done
 routed | python3 -c '
 import sys, json
 got = {}
+full = {}
 for line in sys.stdin:
     k, v = line.rstrip("\n").split("\t", 1)
     m = json.loads(v); r = m["routing"]
+    full[(m["alert_id"][-1], m["revision"])] = r
     got.setdefault((m["alert_id"][-1], m["revision"]), []).append(
         (k, r["route"], r["district"], r["state"], r["reason"],
          [x["recipient_id"] for x in r["recipients"]], r.get("lead_changed")))
@@ -109,6 +117,14 @@ assert set(got) == set(want), got
 for k, w in want.items():
     for g in got[k]:
         assert g == w, (k, g, w)
+# the moved lead: the old jurisdiction and its level-1 recipients, for the notifier
+mf = full[("1", 2)]["moved_from"]
+assert mf["jurisdiction"] == "Kota", mf
+assert [x["recipient_id"] for x in mf["recipients"]] == ["KOTA-CR", "KOTA-SP"], mf
+assert all("moved_from" not in full[k] for k in full if k != ("1", 2)), full
+assert full[("1", 2)]["parents"] == ["STATE_COMMAND_CENTRE"] and full[("1", 2)]["level"] == "district"
+assert full[("2", 1)]["parents"] == [] and full[("2", 1)]["level"] == "state"
+
 # the redelivered revision 1 (new coordinates) produced the recorded decision: Kota twice
 assert len(got[("1", 1)]) == 2, got[("1", 1)]
 ' || fail "routed messages"
@@ -141,12 +157,57 @@ grep -q '"msg":"stopped (exit 0)"' "$W/router.log" || fail "no stopped line"
 KPORT2=$(free_port)
 PRAHARI_DEVBROKER_PORT=$KPORT2 "$BROKER" >"$W/broker2.log" 2>&1 & pids+=($!)
 for i in $(seq 50); do grep -q ready "$W/broker2.log" && break; sleep 0.2; done
-KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KPORT2 PRAHARI_BOUNDARIES_SOURCE=postgis "$ROUTER" >"$W/router2.log" 2>&1 & RPID=$!; pids+=($RPID)
+# the state layer and a police_district layer in PostGIS: Kota City = Kota within
+# 12 km of the city centre, Kota Rural = the rest (made by PostGIS/GEOS here)
+"$ADMIN" boundaries import --layer state --repair "$SHARED/data/boundaries/india_states.geojson" >"$W/bstates.out" ||
+  { cat "$W/bstates.out"; fail "state layer import"; }
+P -c "WITH k AS (SELECT geom, ST_Buffer(ST_SetSRID(ST_MakePoint(75.83, 25.18), 4326)::geography, 12000)::geometry AS c
+        FROM boundaries WHERE name = 'Kota' AND version LIKE 'rajasthan_districts_41@%'),
+      f AS (SELECT 'Kota City' AS n, ST_CollectionExtract(ST_Intersection(geom, c), 3) AS g FROM k
+            UNION ALL SELECT 'Kota Rural', ST_CollectionExtract(ST_Difference(geom, c), 3) FROM k)
+      SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg(json_build_object(
+        'type', 'Feature', 'properties', json_build_object('name', n, 'district', 'Kota'),
+        'geometry', ST_AsGeoJSON(g, 9)::json))) FROM f" >"$W/police_districts.geojson"
+"$ADMIN" boundaries import --layer police_district --parent-property district "$W/police_districts.geojson" >"$W/bpd.out" ||
+  { cat "$W/bpd.out"; fail "police_district import"; }
+grep -q 'layer police_district, 2 features' "$W/bpd.out" || { cat "$W/bpd.out"; fail "police_district import line"; }
+[ "$(P -c "select string_agg(name||'>'||parent, ',' order by name) from boundaries join boundary_versions using (version) where layer='police_district'")" = "Kota City>Kota,Kota Rural>Kota" ] || fail "police_district parents"
+# a directory row for Kota City: unknown without its layer, valid with it (names from PostGIS)
+{ cat "$REPO/deploy/directory/rajasthan.csv"; echo 'KOTACITY-SHO,Kota City,sho,SHO Kota City,+919000028199,,1,hi,mon-fri,09:00-18:00'; } >"$W/pd.csv"
+if "$ADMIN" directory import "$W/pd.csv" 2>"$W/pd.err"; then fail "Kota City accepted without its layer"; fi
+grep -q 'pd.csv:172: jurisdiction "Kota City" is not a district' "$W/pd.err" || { cat "$W/pd.err"; fail "Kota City row not reported"; }
+PRAHARI_JURISDICTION_LAYERS=police_district "$ADMIN" directory import "$W/pd.csv" >"$W/pd.out" 2>&1 || { cat "$W/pd.out"; fail "Kota City row refused with its layer"; }
+[ "$(P -c "select jurisdiction from directory where recipient_id='KOTACITY-SHO'")" = "Kota City" ] || fail "Kota City row not stored"
+"$ADMIN" directory import "$REPO/deploy/directory/rajasthan.csv" >/dev/null || fail "re-import of the shipped directory"
+KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KPORT2 PRAHARI_BOUNDARIES_SOURCE=postgis PRAHARI_JURISDICTION_LAYERS=police_district \
+  "$ROUTER" >"$W/router2.log" 2>&1 & RPID=$!; pids+=($RPID)
 for i in $(seq 60); do [ "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$OPS/readyz")" = 200 ] && break; sleep 0.5; done
 grep -q 'boundaries (postgis) rajasthan_districts_41@sha256:9e97df22: 41 districts' "$W/router2.log" || fail "router did not load the version from PostGIS"
 jhunjhunu='{"method":"gps","lat":28.1317,"lon":75.4022,"radius_m":30,"confidence":0.9}'
 msg 5 1 "$jhunjhunu" | kcat -b "127.0.0.1:$KPORT2" -P -t prahari.alerts.enriched.v1 -K '|'
 for i in $(seq 40); do [ "$(P -c "select count(*) from routings where alert_id='$(id 5)'")" = 1 ] && break; sleep 0.25; done
+grep -q 'states india_states@sha256:[0-9a-f]* (postgis): ' "$W/router2.log" || fail "state layer not from PostGIS"
+grep -q 'jurisdiction layer 1: police_district police_districts@sha256:' "$W/router2.log" || fail "police_district layer not loaded"
+# a new revision in Kota city: lead Kota City (parent chain), recipients of the parent
+# Kota (Kota City has none of its own), and the old lead (the state command centre) told
+msg 3 2 '{"method":"gps","lat":25.1825,"lon":75.8391,"radius_m":30,"confidence":0.9}' | kcat -b "127.0.0.1:$KPORT2" -P -t prahari.alerts.enriched.v1 -K '|'
+for i in $(seq 40); do [ "$(P -c "select count(*) from routings where alert_id='$(id 3)'")" = 2 ] && break; sleep 0.25; done
+kcat -b "127.0.0.1:$KPORT2" -C -t prahari.alerts.routed.v1 -o beginning -e -f '%k\t%s\n' 2>/dev/null | python3 -c '
+import sys, json
+n = 0
+for line in sys.stdin:
+    k, v = line.rstrip("\n").split("\t", 1)
+    m = json.loads(v); r = m["routing"]
+    if m["alert_id"].endswith("3") and m["revision"] == 2:
+        n += 1
+        assert k == "Kota City" and r["district"] == "Kota City" and r["level"] == "police_district", (k, r)
+        assert r["parents"] == ["Kota", "STATE_COMMAND_CENTRE"], r
+        assert [x["recipient_id"] for x in r["recipients"]] == ["KOTA-CR", "KOTA-SP"], r
+        assert r["jurisdictions"][0]["recipients_from"] == "Kota", r
+        assert r["lead_changed"] is True and r["moved_from"]["jurisdiction"] == "STATE_COMMAND_CENTRE", r
+        assert [x["recipient_id"] for x in r["moved_from"]["recipients"]] == ["SCC-DUTY"], r
+assert n == 1, n
+' || fail "police district routing"
 "$ADMIN" boundaries import --name-property district "$SHARED/data/boundaries/rajasthan_districts_33_census2011.geojson" >"$W/b33.out"
 grep -q 'imported rajasthan_districts_33_census2011@sha256:7533df8b: layer district, 33 features' "$W/b33.out" || { cat "$W/b33.out"; fail "33-district import"; }
 grep -q '^overlap: ' "$W/b33.out" || fail "the 2011 layer's overlaps not reported"

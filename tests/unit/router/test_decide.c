@@ -13,7 +13,7 @@
 static GEOSContextHandle_t ctx;
 static struct layer *dl, *sl;
 static struct directory *dir;
-static const struct decide_cfg cfg = {0.3, 50000, 0.2, 2000, "Rajasthan"};
+static const struct decide_cfg cfg = {0.3, 50000, 0.2, 2000, "Rajasthan", NULL};
 
 static struct layer *load(const char *file, const char *prop)
 {
@@ -66,7 +66,8 @@ static void test_table(void)
                 {"{\"method\":\"none\",\"confidence\":0}", "state_command_centre", NULL, NULL,
                  "no_location", "STATE_COMMAND_CENTRE"},
                 {"{\"method\":\"ip\",\"state\":\"Rajasthan\",\"confidence\":0.4}",
-                 "state_command_centre", NULL, "Rajasthan", "ip_only", "STATE_COMMAND_CENTRE"},
+                 "state_command_centre", NULL, NULL, "ip_only", "STATE_COMMAND_CENTRE"},
+                /* (an IP's state stays a hint in location.state, never routing.state) */
                 /* ip with coordinates is still state-level only */
                 {"{\"method\":\"ip\",\"lat\":26.91,\"lon\":75.79,\"radius_m\":20000,\"confidence\":0.9}",
                  "state_command_centre", NULL, NULL, "ip_only", "STATE_COMMAND_CENTRE"},
@@ -269,7 +270,8 @@ static void test_json(void)
         char *s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
         CHECK_STR(s,
                   "{\"boundary_version\":\"rajasthan_districts_41@sha256:9e97df22\",\"district\":\"Kota\","
-                  "\"jurisdictions\":[{\"lead\":true,\"name\":\"Kota\",\"overlap\":1.0}],\"reason\":"
+                  "\"jurisdictions\":[{\"lead\":true,\"name\":\"Kota\",\"overlap\":1.0}],"
+                  "\"level\":\"district\",\"parents\":[\"STATE_COMMAND_CENTRE\"],\"reason\":"
                   "\"point_in_polygon\",\"recipients\":[{\"email\":\"sp.kota@police.example\",\"jurisdiction\":"
                   "\"Kota\",\"lang\":\"en\",\"level\":1,\"name\":\"SP Kota\",\"phone\":\"+919000028101\","
                   "\"recipient_id\":\"KOTA-SP\",\"role\":\"sp\"},{\"email\":\"controlroom.kota@police.example\","
