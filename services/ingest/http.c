@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "meta.h"
@@ -30,6 +32,18 @@ struct rl_entry {
         struct rl_bucket b;
 };
 
+/* One open connection, watched so that a client trickling its request line
+ * and headers (libmicrohttpd calls the handler only after the last header)
+ * cannot hold a worker beyond the request timeout. */
+enum watch_phase { W_HEADERS = 0, W_BODY, W_BUSY };
+
+struct conn_watch {
+        int fd;
+        enum watch_phase phase;
+        int64_t since_us; /* start of the current phase (monotonic) */
+        struct conn_watch *prev, *next;
+};
+
 struct http_server {
         struct http_cfg cfg;
         struct intake *in;
@@ -37,10 +51,26 @@ struct http_server {
         pthread_mutex_t rl_mu;
         struct rl_entry rl[64];
         size_t nrl;
+        pthread_mutex_t w_mu; /* guards the watch list and each entry */
+        struct conn_watch *watched;
+        pthread_t w_thr;
+        bool w_started, w_stop;
+        pthread_cond_t w_cv;
+        int inflight; /* suspended requests waiting for the writer (atomic) */
 };
+
+enum req_state { C_RECV = 0, C_WAIT, C_DONE };
 
 struct req_ctx {
         enum route route;
+        enum req_state state;
+        struct http_server *s;
+        struct MHD_Connection *conn;
+        struct item_list l;          /* items waiting for / after the commit */
+        struct intake_result *res;
+        int rc;                      /* of the commit */
+        bool refusal;                /* authenticated but unreadable: 400 + quarantine id */
+        char code[32], detail[256];
         char *body;
         size_t len, cap;
         bool too_big;
@@ -207,30 +237,92 @@ static void count_items(const char *way, const struct intake_result *res, size_t
         }
 }
 
-/* Authenticated and parsed: make the items durable and answer. */
-static enum MHD_Result store_and_answer(struct http_server *s, struct MHD_Connection *conn,
-                                        enum route r, struct item_list *l)
+/* The writer's callback: the commit is done (or failed); resume the
+ * connection so that the handler is called again and answers. */
+static void on_stored(void *arg, int rc)
 {
-        struct intake_result stack_res[8];
-        struct intake_result *res = l->n <= 8 ? stack_res : calloc(l->n, sizeof(*res));
-        if (!res) {
-                item_list_free(l);
+        struct req_ctx *c = arg;
+        struct http_server *s = c->s;
+        struct MHD_Connection *conn = c->conn;
+        c->rc = rc;
+        c->state = C_DONE;
+        MHD_resume_connection(conn); /* c may be freed from here on */
+        __atomic_sub_fetch(&s->inflight, 1, __ATOMIC_RELEASE);
+}
+
+/* The answer once the commit is done. */
+static enum MHD_Result answer(struct MHD_Connection *conn, struct req_ctx *c)
+{
+        enum route r = c->route;
+        if (c->rc != 0 || !c->res)
                 return send_error(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                                  "out of memory");
+                                  c->refusal ? "the body could not be kept in quarantine "
+                                               "(database unavailable); retry"
+                                             : "the alert could not be made durable (database "
+                                               "unavailable); retry");
+        count_items(way_name(r), c->res, c->l.n);
+        if (c->refusal)
+                return send_body(conn, r, MHD_HTTP_BAD_REQUEST, "application/json",
+                                 reply_error_quarantined(c->code, c->detail,
+                                                         c->res[0].quarantine_id),
+                                 0);
+        return send_body(conn, r, MHD_HTTP_ACCEPTED, "application/json",
+                         reply_accepted(c->l.v, c->res, c->l.n), 0);
+}
+
+/* Authenticated and parsed: queue the items for the group commit and suspend
+ * the connection until the writer calls back (the thread serves others). */
+static enum MHD_Result submit(struct http_server *s, struct MHD_Connection *conn,
+                              struct req_ctx *c, struct item_list *l)
+{
+        c->l = *l;
+        memset(l, 0, sizeof(*l));
+        c->rc = -1;
+        c->res = calloc(c->l.n ? c->l.n : 1, sizeof(*c->res));
+        if (!c->res || c->l.n == 0) {
+                c->rc = c->res ? 0 : -1;
+                c->state = C_DONE;
+                return answer(conn, c);
         }
-        enum MHD_Result ret;
-        if (intake_submit_items(s->in, l->v, l->n, res) != 0) {
-                ret = send_error(conn, r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                                 "the alert could not be made durable (database unavailable); retry");
-        } else {
-                count_items(way_name(r), res, l->n);
-                ret = send_body(conn, r, MHD_HTTP_ACCEPTED, "application/json",
-                                reply_accepted(l->v, res, l->n), 0);
+        c->s = s;
+        c->conn = conn;
+        c->state = C_WAIT;
+        __atomic_add_fetch(&s->inflight, 1, __ATOMIC_ACQ_REL);
+        MHD_suspend_connection(conn);
+        if (intake_submit_async(s->in, c->l.v, c->l.n, c->res, on_stored, c) != 0) {
+                __atomic_sub_fetch(&s->inflight, 1, __ATOMIC_RELEASE);
+                c->rc = -1;
+                c->state = C_DONE;
+                MHD_resume_connection(conn);
         }
-        if (res != stack_res)
-                free(res);
-        item_list_free(l);
-        return ret;
+        return MHD_YES;
+}
+
+/* Authenticated but unreadable (not JSON, not the envelope): keep the raw
+ * bytes in quarantine through the same durable path, then answer the spec's
+ * 400 with the quarantine id; 503 if it could not be stored. */
+static enum MHD_Result refuse_unreadable(struct http_server *s, struct MHD_Connection *conn,
+                                         enum route r, const char *source, struct req_ctx *c,
+                                         const char *code, const char *detail)
+{
+        struct item_list l = {0};
+        struct ingest_item *it = item_list_add(&l, source, way_name(r));
+        char what[300];
+        snprintf(what, sizeof(what), "%s: %s", code, detail);
+        if (it) {
+                it->received_us = c->received_us;
+                item_quarantine(it, NULL, what, c->body, c->len);
+        }
+        c->refusal = true;
+        snprintf(c->code, sizeof(c->code), "%s", code);
+        snprintf(c->detail, sizeof(c->detail), "%s", detail);
+        if (!it || !it->raw) {
+                item_list_free(&l);
+                c->rc = -1;
+                c->state = C_DONE;
+                return answer(conn, c);
+        }
+        return submit(s, conn, c, &l);
 }
 
 static enum MHD_Result do_meta(struct http_server *s, struct MHD_Connection *conn,
@@ -249,9 +341,9 @@ static enum MHD_Result do_meta(struct http_server *s, struct MHD_Connection *con
         if (meta_parse_delivery(c->body, c->len, "meta", c->received_us, &l, code, sizeof(code),
                                 detail, sizeof(detail)) != 0) {
                 item_list_free(&l);
-                return send_error(conn, R_META, MHD_HTTP_BAD_REQUEST, code, detail);
+                return refuse_unreadable(s, conn, R_META, "meta", c, code, detail);
         }
-        return store_and_answer(s, conn, R_META, &l);
+        return submit(s, conn, c, &l);
 }
 
 static enum MHD_Result do_pubsub(struct http_server *s, struct MHD_Connection *conn,
@@ -286,9 +378,9 @@ static enum MHD_Result do_pubsub(struct http_server *s, struct MHD_Connection *c
                                   c->received_us, &l, mid, sizeof(mid), code, sizeof(code), detail,
                                   sizeof(detail)) != 0) {
                 item_list_free(&l);
-                return send_error(conn, r, MHD_HTTP_BAD_REQUEST, code, detail);
+                return refuse_unreadable(s, conn, r, name, c, code, detail);
         }
-        return store_and_answer(s, conn, r, &l);
+        return submit(s, conn, c, &l);
 }
 
 static enum MHD_Result do_alerts(struct http_server *s, struct MHD_Connection *conn,
@@ -307,9 +399,95 @@ static enum MHD_Result do_alerts(struct http_server *s, struct MHD_Connection *c
         if (partner_parse_delivery(partner, c->body, c->len, c->received_us, &l, code,
                                    sizeof(code), detail, sizeof(detail)) != 0) {
                 item_list_free(&l);
-                return send_error(conn, R_ALERTS, MHD_HTTP_BAD_REQUEST, code, detail);
+                return refuse_unreadable(s, conn, R_ALERTS, partner, c, code, detail);
         }
-        return store_and_answer(s, conn, R_ALERTS, &l);
+        return submit(s, conn, c, &l);
+}
+
+static void watch_set(struct http_server *s, struct MHD_Connection *conn, enum watch_phase ph)
+{
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        struct conn_watch *w = ci ? ci->socket_context : NULL;
+        if (!w)
+                return;
+        pthread_mutex_lock(&s->w_mu);
+        w->phase = ph;
+        w->since_us = util_mono_us();
+        pthread_mutex_unlock(&s->w_mu);
+}
+
+static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode toe)
+{
+        struct http_server *s = cls;
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+                struct conn_watch *w = calloc(1, sizeof(*w));
+                if (!w || !ci) {
+                        free(w);
+                        *socket_context = NULL;
+                        return;
+                }
+                w->fd = ci->connect_fd;
+                w->phase = W_HEADERS;
+                w->since_us = util_mono_us();
+                pthread_mutex_lock(&s->w_mu);
+                w->next = s->watched;
+                if (s->watched)
+                        s->watched->prev = w;
+                s->watched = w;
+                pthread_mutex_unlock(&s->w_mu);
+                *socket_context = w;
+                return;
+        }
+        /* Closed: libmicrohttpd closes the socket after this returns. */
+        struct conn_watch *w = *socket_context;
+        if (!w)
+                return;
+        pthread_mutex_lock(&s->w_mu);
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                s->watched = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        pthread_mutex_unlock(&s->w_mu);
+        free(w);
+        *socket_context = NULL;
+}
+
+/* Every tick, shut down the sockets of connections that have spent longer
+ * than the request timeout on one request's headers or body; libmicrohttpd
+ * then sees the end of the stream and frees the worker. */
+static void *watchdog_main(void *arg)
+{
+        struct http_server *s = arg;
+        int64_t limit = (int64_t)s->cfg.request_timeout_ms * 1000;
+        int64_t tick = limit / 8 < 20000 ? 20000 : limit / 8 > 250000 ? 250000 : limit / 8;
+        pthread_mutex_lock(&s->w_mu);
+        while (!s->w_stop) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += (long)(tick % 1000000) * 1000;
+                ts.tv_sec += tick / 1000000 + ts.tv_nsec / 1000000000;
+                ts.tv_nsec %= 1000000000;
+                pthread_cond_timedwait(&s->w_cv, &s->w_mu, &ts);
+                int64_t now = util_mono_us();
+                for (struct conn_watch *w = s->watched; w; w = w->next) {
+                        if (w->phase == W_BUSY || now - w->since_us <= limit)
+                                continue;
+                        log_warn("a client took longer than PRAHARI_INGEST_REQUEST_TIMEOUT_MS over "
+                                 "its request %s; connection closed",
+                                 w->phase == W_HEADERS ? "line and headers" : "body");
+                        count_request(R_NONE, 408);
+                        shutdown(w->fd, SHUT_RDWR);
+                        w->phase = W_BUSY; /* once */
+                }
+        }
+        pthread_mutex_unlock(&s->w_mu);
+        return NULL;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -319,6 +497,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         struct http_server *s = cls;
         struct req_ctx *c = *con_cls;
         if (!c) {
+                watch_set(s, conn, W_BODY);
                 bool method_ok;
                 enum route r = route_of(url, method, &method_ok);
                 if (r == R_NONE)
@@ -354,6 +533,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                 }
                 return MHD_YES;
         }
+        if (c->state == C_DONE)
+                return answer(conn, c); /* resumed after the commit */
+        if (c->state == C_WAIT)
+                return MHD_YES; /* not expected while suspended */
         if (c->answered) {
                 *upload_data_size = 0; /* discard */
                 return MHD_YES;
@@ -390,6 +573,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                 return MHD_YES;
         }
         /* The whole body is here. */
+        watch_set(s, conn, W_BUSY);
         if (c->too_big)
                 return send_error(conn, c->route, 413, "too_large",
                                   "body: larger than the configured limit");
@@ -414,12 +598,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+        struct http_server *s = cls;
         struct req_ctx *c = *con_cls;
         if (c) {
+                item_list_free(&c->l);
+                free(c->res);
                 free(c->body);
                 free(c);
         }
         *con_cls = NULL;
+        if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+                watch_set(s, conn, W_HEADERS);
 }
 
 struct http_server *http_start(const struct http_cfg *cfg, struct intake *in, char *err,
@@ -433,8 +622,10 @@ struct http_server *http_start(const struct http_cfg *cfg, struct intake *in, ch
         s->cfg = *cfg;
         s->in = in;
         pthread_mutex_init(&s->rl_mu, NULL);
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_POLL | MHD_USE_ITC;
+        pthread_mutex_init(&s->w_mu, NULL);
+        pthread_cond_init(&s->w_cv, NULL);
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                         MHD_ALLOW_SUSPEND_RESUME;
         bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
         if (tls)
                 flags |= MHD_USE_TLS;
@@ -459,14 +650,30 @@ struct http_server *http_start(const struct http_cfg *cfg, struct intake *in, ch
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout_s,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED,
-                completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_ARRAY, tls_opts,
+                completed, s, MHD_OPTION_NOTIFY_CONNECTION, notify_conn, s,
+                MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_THREAD_POOL_SIZE,
+                (unsigned)(cfg->threads > 0 ? cfg->threads : 1), MHD_OPTION_ARRAY, tls_opts,
                 MHD_OPTION_END);
         if (!s->d) {
                 snprintf(err, errsz, "PRAHARI_INGEST_PORT: cannot listen on port %d%s", cfg->port,
                          tls ? " (or bad TLS certificate/key)" : "");
                 pthread_mutex_destroy(&s->rl_mu);
+                pthread_mutex_destroy(&s->w_mu);
+                pthread_cond_destroy(&s->w_cv);
                 free(s);
                 return NULL;
+        }
+        if (cfg->request_timeout_ms > 0) {
+                if (pthread_create(&s->w_thr, NULL, watchdog_main, s) != 0) {
+                        snprintf(err, errsz, "cannot start the request-timeout thread");
+                        MHD_stop_daemon(s->d);
+                        pthread_mutex_destroy(&s->rl_mu);
+                        pthread_mutex_destroy(&s->w_mu);
+                        pthread_cond_destroy(&s->w_cv);
+                        free(s);
+                        return NULL;
+                }
+                s->w_started = true;
         }
         return s;
 }
@@ -493,7 +700,21 @@ void http_stop(struct http_server *s, int grace_ms)
                         break;
                 usleep(20 * 1000);
         }
+        /* Requests waiting for their commit are suspended: the writer calls
+         * back (or fails them) within the statement timeout; never stop the
+         * daemon under them. */
+        while (__atomic_load_n(&s->inflight, __ATOMIC_ACQUIRE) > 0)
+                usleep(10 * 1000);
+        if (s->w_started) {
+                pthread_mutex_lock(&s->w_mu);
+                s->w_stop = true;
+                pthread_cond_signal(&s->w_cv);
+                pthread_mutex_unlock(&s->w_mu);
+                pthread_join(s->w_thr, NULL);
+        }
         MHD_stop_daemon(s->d);
         pthread_mutex_destroy(&s->rl_mu);
+        pthread_mutex_destroy(&s->w_mu);
+        pthread_cond_destroy(&s->w_cv);
         free(s);
 }

@@ -19,6 +19,7 @@ struct http_cfg {
         size_t max_body;             /* bytes; 413 beyond */
         size_t max_header;           /* MHD connection memory (headers), bytes */
         int max_connections;
+        int threads;                 /* event-loop threads (thread pool), >= 1 */
         int max_connections_per_ip;  /* 0: no per-address limit */
         int conn_timeout_s;          /* idle timeout per connection */
         int request_timeout_ms;      /* whole request (slow senders are cut) */
@@ -35,8 +36,9 @@ struct http_cfg {
 struct http_server;
 
 /**
- * @brief Start serving (thread per connection, so handlers may block on the
- * group commit). @p cfg strings and tables are borrowed for the server's life.
+ * @brief Start serving: a pool of epoll event-loop threads; a request
+ * waiting for the group commit is suspended and holds no thread (the writer's
+ * callback resumes it). @p cfg strings and tables are borrowed for the server's life.
  * @returns NULL with @p err.
  */
 struct http_server *http_start(const struct http_cfg *cfg, struct intake *in, char *err,

@@ -49,6 +49,7 @@ struct ingest_cfg {
         double rate_burst;
         long batch_max;
         long writers;
+        long http_threads;
         char *topic;
         long reconcile_interval_ms;
         long reconcile_after_ms;
@@ -86,7 +87,7 @@ static const struct cfg_item ITEMS[] = {
         {"PRAHARI_INGEST_MAX_HEADER_BYTES", CFG_INT, O(max_header), "32768", 0, 4096, 1048576,
          "memory per connection for the request line and headers (431 beyond)"},
         {"PRAHARI_INGEST_MAX_CONNECTIONS", CFG_INT, O(max_connections), "512", 0, 1, 65535,
-         "concurrent connections (one thread each)"},
+         "concurrent connections (served by the PRAHARI_INGEST_HTTP_THREADS event loops)"},
         {"PRAHARI_INGEST_MAX_CONNECTIONS_PER_IP", CFG_INT, O(max_connections_per_ip), "0", 0, 0,
          65535, "concurrent connections from one address (0: no limit; keep 0 behind an ingress)"},
         {"PRAHARI_INGEST_CONN_TIMEOUT_S", CFG_INT, O(conn_timeout_s), "10", 0, 1, 3600,
@@ -101,6 +102,8 @@ static const struct cfg_item ITEMS[] = {
          "most items committed in one group-commit transaction"},
         {"PRAHARI_INGEST_WRITERS", CFG_INT, O(writers), "2", 0, 1, 16,
          "writer threads (PostgreSQL sessions) taking group-commit batches"},
+        {"PRAHARI_INGEST_HTTP_THREADS", CFG_INT, O(http_threads), "2", 0, 1, 64,
+         "HTTP event-loop threads (epoll); a request waiting for its commit holds none"},
         {"PRAHARI_TOPIC_NORMALIZED", CFG_STR, O(topic), "prahari.alerts.normalized.v1", 0, 0, 0,
          "topic of normalized alerts"},
         {"PRAHARI_RECONCILE_INTERVAL_MS", CFG_INT, O(reconcile_interval_ms), "2000", 0, 100,
@@ -229,6 +232,7 @@ int main(int argc, char **argv)
                 .max_body = (size_t)cfg.max_body,
                 .max_header = (size_t)cfg.max_header,
                 .max_connections = (int)cfg.max_connections,
+                .threads = (int)cfg.http_threads,
                 .max_connections_per_ip = (int)cfg.max_connections_per_ip,
                 .conn_timeout_s = (int)cfg.conn_timeout_s,
                 .request_timeout_ms = (int)cfg.request_timeout_ms,

@@ -46,3 +46,17 @@ char *reply_error(const char *code, const char *detail)
         json_decref(o);
         return s;
 }
+
+char *reply_error_quarantined(const char *code, const char *detail, long long quarantine_id)
+{
+        char q[48];
+        snprintf(q, sizeof(q), "quarantine-%lld", quarantine_id);
+        json_t *o = json_pack("{s:s}", "error", code);
+        if (o && detail)
+                json_object_set_new(o, "detail", json_string(detail));
+        if (o)
+                json_object_set_new(o, "quarantined", json_pack("[s]", q));
+        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        return s;
+}

@@ -21,4 +21,11 @@ char *reply_accepted(const struct ingest_item *items, const struct intake_result
 /** @brief {"error":code,"detail":detail} (detail omitted when NULL); malloc'd. */
 char *reply_error(const char *code, const char *detail);
 
+/**
+ * @brief The error body of a refused delivery that was authenticated and kept
+ * in quarantine: {"error":code,"detail":detail,"quarantined":["quarantine-<id>"]}
+ * (malloc'd; NULL on allocation failure).
+ */
+char *reply_error_quarantined(const char *code, const char *detail, long long quarantine_id);
+
 #endif

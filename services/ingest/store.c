@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* PostgreSQL effects of one item (edge): INSERT ... ON CONFLICT DO NOTHING for
- * a new alert (with its revision row and timeline in the same statement),
+ * a new alert (with its one timeline row `stored`, which carries the arrival
+ * time, in the same statement; revision 1 lives in
+ * `alerts` only and is copied to `alert_revisions` when revision 2 arrives),
  * otherwise duplicate or new revision by content hash; quarantine rows for
  * unreadable items. Runs inside the writer's transaction. */
 #include "store.h"
@@ -102,13 +104,10 @@ static const char *SQL_INSERT =
         "  $12::jsonb, $13::jsonb, $14::jsonb, $16::bytea, now(),"
         "  now() + $17::int * interval '1 millisecond')"
         " ON CONFLICT DO NOTHING RETURNING alert_id, received_at),"
-        " rev AS (INSERT INTO alert_revisions (alert_id, revision, content_hash, canonical, raw, received_at)"
-        "  SELECT alert_id, 1, $6, $12::jsonb, $16::bytea, received_at FROM ins),"
-        " tl AS (INSERT INTO timeline (alert_id, at, stage, event, actor, revision, detail)"
-        "  SELECT alert_id, $11::timestamptz, 'ingest', 'received', $15, 1,"
-        "         jsonb_build_object('content_hash', $6::text) FROM ins"
-        "  UNION ALL"
-        "  SELECT alert_id, clock_timestamp(), 'ingest', 'stored', $15, 1, '{}'::jsonb FROM ins)"
+        " tl AS (INSERT INTO timeline (alert_id, stage, event, actor, revision, detail)"
+        "  SELECT alert_id, 'ingest', 'stored', $15, 1,"
+        "         jsonb_build_object('content_hash', $6::text, 'received_at', $11::timestamptz)"
+        "  FROM ins)"
         " SELECT alert_id::text FROM ins";
 
 static const char *SQL_EXISTING =
@@ -129,6 +128,11 @@ static const char *SQL_REVISION =
         "  content = $10::jsonb, raw = $13::bytea, last_published_at = now(), publish_attempts = 0,"
         "  republish_at = now() + $14::int * interval '1 millisecond'"
         " WHERE alert_id = $1::uuid RETURNING alert_id),"
+        /* Revision 1 lives in alerts only until it is superseded: keep it
+         * now (the CTE reads the row as it was before the UPDATE). */
+        " old AS (INSERT INTO alert_revisions (alert_id, revision, content_hash, canonical, raw, received_at)"
+        "  SELECT alert_id, revision, content_hash, canonical, raw, received_at FROM alerts"
+        "  WHERE alert_id = $1::uuid ON CONFLICT (alert_id, revision) DO NOTHING),"
         " rev AS (INSERT INTO alert_revisions (alert_id, revision, content_hash, canonical, raw, received_at)"
         "  SELECT alert_id, $2::int, $3, $8::jsonb, $13::bytea, $11::timestamptz FROM up)"
         " INSERT INTO timeline (alert_id, at, stage, event, actor, revision, detail)"
@@ -151,14 +155,10 @@ static const char *SQL_INSERT_MANY =
         " SELECT alert_id, source, source_alert_id, way, short_code, 1, content_hash, severity,"
         "  category, platform, reported_at, received_at, canonical, subject, content,"
         "  decode(raw, 'hex'), now(), now() + $2::int * interval '1 millisecond' FROM v"
-        " ON CONFLICT DO NOTHING RETURNING alert_id, received_at, content_hash, canonical, raw),"
-        " rev AS (INSERT INTO alert_revisions (alert_id, revision, content_hash, canonical, raw, received_at)"
-        "  SELECT alert_id, 1, content_hash, canonical, raw, received_at FROM ins),"
-        " tl AS (INSERT INTO timeline (alert_id, at, stage, event, actor, revision, detail)"
-        "  SELECT i.alert_id, v.received_at, 'ingest', 'received', v.actor, 1,"
-        "         jsonb_build_object('content_hash', v.content_hash) FROM ins i JOIN v USING (alert_id)"
-        "  UNION ALL"
-        "  SELECT i.alert_id, clock_timestamp(), 'ingest', 'stored', v.actor, 1, '{}'::jsonb"
+        " ON CONFLICT DO NOTHING RETURNING alert_id),"
+        " tl AS (INSERT INTO timeline (alert_id, stage, event, actor, revision, detail)"
+        "  SELECT i.alert_id, 'ingest', 'stored', v.actor, 1,"
+        "         jsonb_build_object('content_hash', v.content_hash, 'received_at', v.received_at)"
         "  FROM ins i JOIN v USING (alert_id))"
         " SELECT alert_id::text FROM ins";
 
@@ -389,11 +389,33 @@ void store_pending_clear(struct store_pending *p)
 {
         free(p->wire);
         p->wire = NULL;
+        free(p->row);
+        p->row = NULL;
+        p->rowlen = 0;
 }
 
 /* ==== Set-based first attempt ==== */
 
-int store_many_add(json_t *rows, const struct ingest_item *it, struct store_pending *p)
+/* Append @p n bytes to the growing buffer *@p b. */
+static int buf_add(char **b, size_t *len, size_t *cap, const char *src, size_t n)
+{
+        if (*len + n + 1 > *cap) {
+                size_t nc = *cap ? *cap : 1024;
+                while (nc < *len + n + 1)
+                        nc *= 2;
+                char *nb = realloc(*b, nc);
+                if (!nb)
+                        return -1;
+                *b = nb;
+                *cap = nc;
+        }
+        memcpy(*b + *len, src, n);
+        *len += n;
+        (*b)[*len] = '\0';
+        return 0;
+}
+
+int store_pending_render(const struct ingest_item *it, struct store_pending *p)
 {
         memset(p, 0, sizeof(*p));
         char recv[40], actor[120];
@@ -402,35 +424,69 @@ int store_many_add(json_t *rows, const struct ingest_item *it, struct store_pend
         util_uuid4(p->alert_id);
         util_short_code(p->alert_id, 0, p->code);
         p->wire = wire_for(it, p->alert_id, 1, p->code, recv);
-        char *hex = malloc(it->rawlen * 2 + 1);
-        json_t *canon = p->wire ? json_loads(p->wire, 0, NULL) : NULL;
-        if (!hex || !canon) {
-                free(hex);
-                json_decref(canon);
-                return -1;
-        }
-        util_hex((const unsigned char *)(it->raw ? it->raw : ""), it->raw ? it->rawlen : 0, hex);
-        json_t *row = json_pack(
-                "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s}",
-                "alert_id", p->alert_id, "source", it->source, "source_alert_id",
-                it->source_alert_id, "way", it->way, "short_code", p->code, "content_hash",
-                it->content_hash, "severity", cget(it->canonical, "severity"), "category",
-                cget(it->canonical, "category"), "platform", cget(it->canonical, "platform"),
-                "reported_at", cget(it->canonical, "reported_at"), "received_at", recv, "canonical",
-                canon, "subject", it->subject ? json_incref(it->subject) : json_object(), "content",
-                it->content ? json_incref(it->content) : json_object(), "actor", actor, "raw", hex);
+        /* The scalar columns through jansson (quoting); the JSON parts and the
+         * raw bytes (hex) spliced in as they are. */
+        json_t *sc = json_pack(
+                "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "alert_id",
+                p->alert_id, "source", it->source, "source_alert_id", it->source_alert_id, "way",
+                it->way, "short_code", p->code, "content_hash", it->content_hash, "severity",
+                cget(it->canonical, "severity"), "category", cget(it->canonical, "category"),
+                "platform", cget(it->canonical, "platform"), "reported_at",
+                cget(it->canonical, "reported_at"), "received_at", recv, "actor", actor);
+        char *scalars = sc ? json_dumps(sc, JSON_COMPACT) : NULL;
+        json_decref(sc);
+        char *subj = it->subject ? dump(it->subject) : strdup("{}");
+        char *cont = it->content ? dump(it->content) : strdup("{}");
+        size_t rawlen = it->raw ? it->rawlen : 0;
+        char *hex = malloc(rawlen * 2 + 1);
+        int rc = -1;
+        size_t cap = 0;
+        if (!p->wire || !scalars || !subj || !cont || !hex)
+                goto out;
+        util_hex((const unsigned char *)(it->raw ? it->raw : ""), rawlen, hex);
+        size_t sl = strlen(scalars);
+        if (sl < 2 || scalars[sl - 1] != '}')
+                goto out;
+        if (buf_add(&p->row, &p->rowlen, &cap, scalars, sl - 1) || /* without the closing brace */
+            buf_add(&p->row, &p->rowlen, &cap, ",\"canonical\":", 13) ||
+            buf_add(&p->row, &p->rowlen, &cap, p->wire, strlen(p->wire)) ||
+            buf_add(&p->row, &p->rowlen, &cap, ",\"subject\":", 11) ||
+            buf_add(&p->row, &p->rowlen, &cap, subj, strlen(subj)) ||
+            buf_add(&p->row, &p->rowlen, &cap, ",\"content\":", 11) ||
+            buf_add(&p->row, &p->rowlen, &cap, cont, strlen(cont)) ||
+            buf_add(&p->row, &p->rowlen, &cap, ",\"raw\":\"", 8) ||
+            buf_add(&p->row, &p->rowlen, &cap, hex, rawlen * 2) ||
+            buf_add(&p->row, &p->rowlen, &cap, "\"}", 2))
+                goto out;
+        rc = 0;
+out:
+        if (rc != 0)
+                store_pending_clear(p);
+        free(scalars);
+        free(subj);
+        free(cont);
         free(hex);
-        if (!row)
-                return -1;
-        json_array_append_new(rows, row); /* steals ref */
-        return 0;
+        return rc;
 }
 
-int store_many_send(PGconn *conn, const json_t *rows)
+int store_many_send(PGconn *conn, struct store_pending *const *rows, size_t n)
 {
-        char *txt = json_dumps(rows, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        size_t total = 3;
+        for (size_t i = 0; i < n; i++)
+                total += rows[i]->rowlen + 1;
+        char *txt = malloc(total);
         if (!txt)
                 return -1;
+        size_t off = 0;
+        txt[off++] = '[';
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        txt[off++] = ',';
+                memcpy(txt + off, rows[i]->row, rows[i]->rowlen);
+                off += rows[i]->rowlen;
+        }
+        txt[off++] = ']';
+        txt[off] = '\0';
         const char *vals[2] = {txt, g_after_ms};
         int rc = PQsendQueryPrepared(conn, "ingest_insert_many", 2, vals, NULL, NULL, 0) ? 0 : -1;
         free(txt);
@@ -463,6 +519,6 @@ void store_many_accepted(const struct ingest_item *it, struct store_pending *p,
         res->revision = 1;
         snprintf(res->alert_id, sizeof(res->alert_id), "%s", p->alert_id);
         snprintf(res->short_code, sizeof(res->short_code), "%s", p->code);
-        *wire = p->wire;
-        p->wire = NULL;
+        /* A copy: the rendered item stays whole for a retry of its request alone. */
+        *wire = p->wire ? strdup(p->wire) : NULL;
 }

@@ -44,6 +44,8 @@ struct store_pending {
         char code[7];
         char *wire; /* owned until handed over by store_recv */
         bool quarantine;
+        char *row;     /* store_pending_render: this alert as one JSON row of the batch insert */
+        size_t rowlen;
 };
 
 /**
@@ -62,13 +64,18 @@ int store_recv(PGconn *conn, const struct ingest_item *it, struct store_pending 
                struct intake_result *res, char **wire);
 
 /**
- * @brief Set-based variant: add @p it (not quarantined) as one row of the
- * batch insert @p rows (a JSON array). @returns 0 or -1.
+ * @brief Set-based variant, first half: choose the alert id and short code of
+ * @p it (not quarantined) and render its canonical message and its row of the
+ * batch insert into @p p. Pure CPU work: call it in the requester's thread,
+ * before the group commit. @returns 0 or -1.
  */
-int store_many_add(json_t *rows, const struct ingest_item *it, struct store_pending *p);
+int store_pending_render(const struct ingest_item *it, struct store_pending *p);
 
-/** @brief Send the batch insert of @p rows in pipeline mode. @returns 0 or -1. */
-int store_many_send(PGconn *conn, const json_t *rows);
+/**
+ * @brief Send the batch insert of the @p n rendered items @p rows (in this
+ * order) in pipeline mode. @returns 0 or -1.
+ */
+int store_many_send(PGconn *conn, struct store_pending *const *rows, size_t n);
 
 /**
  * @brief Read the batch insert's result: the alert ids inserted (caller
@@ -76,7 +83,7 @@ int store_many_send(PGconn *conn, const json_t *rows);
  */
 PGresult *store_many_recv(PGconn *conn);
 
-/** @brief Fill @p res for an item the batch insert stored (hands over the wire). */
+/** @brief Fill @p res for an item the batch insert stored (*@p wire: a copy of the wire). */
 void store_many_accepted(const struct ingest_item *it, struct store_pending *p,
                          struct intake_result *res, char **wire);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Group commit (edge): a queue of requests guarded by one mutex, one writer
- * thread that commits everything queued in one transaction and wakes each
- * requester with its outcomes. If a batch fails, each request is retried in a
+/* Group commit (edge): a queue of requests guarded by one mutex, writer
+ * threads that each take everything queued, commit it in one transaction and
+ * call each requester back with its outcomes (the HTTP server resumes the
+ * suspended connection; intake_submit_items waits on a condition). If a batch fails, each request is retried in a
  * transaction of its own so that one bad item cannot fail the others. */
 #include "writer.h"
 
@@ -21,13 +22,16 @@
 struct intake_req {
         const struct ingest_item *items;
         size_t n;
+        struct store_pending *pend; /* per item: rendered by the requester (new alerts) */
         struct intake_result *res;
         char **wires; /* per item, set by the writer; freed by it after publishing */
         int rc;
-        bool done;
-        pthread_cond_t cv;
+        intake_done_fn done; /* called by the writer after the commit (or failure) */
+        void *arg;
         struct intake_req *next;
 };
+
+static void req_free(struct intake_req *r);
 
 /* One writer thread and its own PostgreSQL session. */
 struct writer {
@@ -106,13 +110,14 @@ static int commit_batch(struct writer *w, struct intake_req *reqs, size_t nreq_m
         size_t n = 0, k = 0;
         for (struct intake_req *r = reqs; r && k < nreq_max; r = r->next, k++)
                 n += r->n;
-        struct store_pending *pend = calloc(n ? n : 1, sizeof(*pend));
+        struct store_pending *qpend = calloc(n ? n : 1, sizeof(*qpend)); /* quarantine rows */
+        struct store_pending **rows = calloc(n ? n : 1, sizeof(*rows));
+        size_t nrows = 0;
         bool *slow = calloc(n ? n : 1, sizeof(bool));
         int rc = -1;
         bool in_pipeline = false, synced = false, began = false;
-        json_t *rows = json_array();
         PGresult *many = NULL;
-        if (!pend || !slow || !rows || PQenterPipelineMode(conn) != 1)
+        if (!qpend || !slow || !rows || PQenterPipelineMode(conn) != 1)
                 goto out;
         in_pipeline = true;
         if (!PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
@@ -125,13 +130,15 @@ static int commit_batch(struct writer *w, struct intake_req *reqs, size_t nreq_m
         for (struct intake_req *r = reqs; r && k < nreq_max; r = r->next, k++) {
                 for (size_t j = 0; j < r->n; j++, i++) {
                         const struct ingest_item *it = &r->items[j];
-                        int e = it->quarantined ? store_send(conn, it, &pend[i])
-                                                : store_many_add(rows, it, &pend[i]);
-                        if (e != 0)
-                                goto out;
+                        if (it->quarantined) {
+                                if (store_send(conn, it, &qpend[i]) != 0)
+                                        goto out;
+                        } else {
+                                rows[nrows++] = &r->pend[j];
+                        }
                 }
         }
-        if (json_array_size(rows) && store_many_send(conn, rows) != 0)
+        if (nrows && store_many_send(conn, rows, nrows) != 0)
                 goto out;
         if (PQpipelineSync(conn) != 1)
                 goto out;
@@ -149,11 +156,11 @@ static int commit_batch(struct writer *w, struct intake_req *reqs, size_t nreq_m
                 for (size_t j = 0; j < r->n; j++, i++) {
                         if (!r->items[j].quarantined)
                                 continue;
-                        if (store_recv(conn, &r->items[j], &pend[i], &r->res[j], &r->wires[j]) < 0)
+                        if (store_recv(conn, &r->items[j], &qpend[i], &r->res[j], &r->wires[j]) < 0)
                                 goto out;
                 }
         }
-        if (json_array_size(rows)) {
+        if (nrows) {
                 many = store_many_recv(conn);
                 if (!many)
                         goto out;
@@ -168,15 +175,17 @@ static int commit_batch(struct writer *w, struct intake_req *reqs, size_t nreq_m
                         if (r->items[j].quarantined)
                                 continue;
                         bool found = false;
-                        if (pos < nret && strcmp(PQgetvalue(many, pos, 0), pend[i].alert_id) == 0) {
+                        const struct store_pending *p = &r->pend[j];
+                        if (pos < nret && strcmp(PQgetvalue(many, pos, 0), p->alert_id) == 0) {
                                 found = true;
                                 pos++;
                         } else {
                                 for (int x = 0; x < nret && !found; x++)
-                                        found = strcmp(PQgetvalue(many, x, 0), pend[i].alert_id) == 0;
+                                        found = strcmp(PQgetvalue(many, x, 0), p->alert_id) == 0;
                         }
                         if (found)
-                                store_many_accepted(&r->items[j], &pend[i], &r->res[j], &r->wires[j]);
+                                store_many_accepted(&r->items[j], &r->pend[j], &r->res[j],
+                                                    &r->wires[j]);
                         else
                                 slow[i] = true;
                 }
@@ -205,11 +214,11 @@ out:
         }
         if (rc != 0 && began && PQstatus(conn) == CONNECTION_OK)
                 pg_rollback(conn);
-        for (size_t x = 0; pend && x < n; x++)
-                store_pending_clear(&pend[x]);
+        for (size_t x = 0; qpend && x < n; x++)
+                store_pending_clear(&qpend[x]);
         PQclear(many);
-        json_decref(rows);
-        free(pend);
+        free(rows);
+        free(qpend);
         free(slow);
         return rc;
 }
@@ -294,13 +303,14 @@ static void *writer_main(void *arg)
                         }
                         free_wires(r);
                 }
-                pthread_mutex_lock(&in->mu);
                 for (struct intake_req *r = batch, *next; r; r = next) {
                         next = r->next;
-                        r->done = true;
-                        pthread_cond_signal(&r->cv);
+                        int rc = r->rc;
+                        intake_done_fn done = r->done;
+                        void *cb_arg = r->arg;
+                        req_free(r);
+                        done(cb_arg, rc); /* may free items and res: after req_free */
                 }
-                pthread_mutex_unlock(&in->mu);
         }
         return NULL;
 }
@@ -336,39 +346,94 @@ struct intake *intake_new(int batch_max, int writers, struct outbox *ob, char *e
         return in;
 }
 
+/* One allocation: the request, its wires and its rendered items. */
+static void req_free(struct intake_req *r)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                free(r->wires[i]);
+                store_pending_clear(&r->pend[i]);
+        }
+        free(r);
+}
+
+int intake_submit_async(struct intake *in, const struct ingest_item *items, size_t n,
+                        struct intake_result *res, intake_done_fn done, void *arg)
+{
+        if (n == 0) {
+                done(arg, 0);
+                return 0;
+        }
+        struct intake_req *r = calloc(1, sizeof(*r) + n * (sizeof(char *) + sizeof(struct store_pending)));
+        if (!r)
+                return -1;
+        r->pend = (struct store_pending *)(r + 1);
+        r->wires = (char **)(r->pend + n);
+        r->items = items;
+        r->n = n;
+        r->res = res;
+        r->rc = -1;
+        r->done = done;
+        r->arg = arg;
+        /* The JSON work of every new alert here, in the requester's thread and
+         * outside the lock: the writer only concatenates. */
+        for (size_t i = 0; i < n; i++) {
+                if (!items[i].quarantined && store_pending_render(&items[i], &r->pend[i]) != 0) {
+                        req_free(r);
+                        return -1;
+                }
+        }
+        pthread_mutex_lock(&in->mu);
+        if (in->stopping) {
+                pthread_mutex_unlock(&in->mu);
+                req_free(r);
+                return -1;
+        }
+        if (in->tail)
+                in->tail->next = r;
+        else
+                in->head = r;
+        in->tail = r;
+        pthread_cond_signal(&in->work);
+        pthread_mutex_unlock(&in->mu);
+        return 0;
+}
+
+struct waiter {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool done;
+        int rc;
+};
+
+static void wake(void *arg, int rc)
+{
+        struct waiter *w = arg;
+        pthread_mutex_lock(&w->mu);
+        w->rc = rc;
+        w->done = true;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+}
+
 int intake_submit_items(struct intake *in, const struct ingest_item *items, size_t n,
                         struct intake_result *res)
 {
         if (n == 0)
                 return 0;
-        char *wires_stack[16];
-        char **wires = n <= 16 ? wires_stack : calloc(n, sizeof(char *));
-        if (!wires)
-                return -1;
-        memset(wires, 0, n * sizeof(char *));
-        struct intake_req r = {.items = items, .n = n, .res = res, .wires = wires, .rc = -1};
-        pthread_cond_init(&r.cv, NULL);
-        pthread_mutex_lock(&in->mu);
-        if (in->stopping) {
-                pthread_mutex_unlock(&in->mu);
-                pthread_cond_destroy(&r.cv);
-                if (wires != wires_stack)
-                        free(wires);
-                return -1;
+        struct waiter w = {.rc = -1};
+        pthread_mutex_init(&w.mu, NULL);
+        pthread_cond_init(&w.cv, NULL);
+        int rc = intake_submit_async(in, items, n, res, wake, &w);
+        if (rc == 0) {
+                pthread_mutex_lock(&w.mu);
+                while (!w.done)
+                        pthread_cond_wait(&w.cv, &w.mu);
+                pthread_mutex_unlock(&w.mu);
+                rc = w.rc;
         }
-        if (in->tail)
-                in->tail->next = &r;
-        else
-                in->head = &r;
-        in->tail = &r;
-        pthread_cond_signal(&in->work);
-        while (!r.done)
-                pthread_cond_wait(&r.cv, &in->mu);
-        pthread_mutex_unlock(&in->mu);
-        pthread_cond_destroy(&r.cv);
-        if (wires != wires_stack)
-                free(wires);
-        return r.rc;
+        pthread_cond_destroy(&w.cv);
+        pthread_mutex_destroy(&w.mu);
+        return rc;
 }
 
 bool intake_db_ok(struct intake *in)

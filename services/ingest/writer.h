@@ -34,6 +34,20 @@ struct intake *intake_new(int batch_max, int writers, struct outbox *ob, char *e
 int intake_submit_items(struct intake *in, const struct ingest_item *items, size_t n,
                         struct intake_result *res);
 
+/** Called once per submitted request, from a writer thread, with 0 (all durable) or -1. */
+typedef void (*intake_done_fn)(void *arg, int rc);
+
+/**
+ * @brief Queue @p n items for the group commit without waiting: the JSON work
+ * is done here (in the caller's thread), then @p done(@p arg, rc) is called
+ * from a writer thread once the transaction committed (@p res filled) or
+ * failed (-1). @p items and @p res stay borrowed until then; @p done must not
+ * block. @returns 0 when queued; -1 when not (stopping, out of memory), and
+ * then @p done is not called.
+ */
+int intake_submit_async(struct intake *in, const struct ingest_item *items, size_t n,
+                        struct intake_result *res, intake_done_fn done, void *arg);
+
 /** @brief True when the last transaction (or connection attempt) succeeded. */
 bool intake_db_ok(struct intake *in);
 

@@ -35,6 +35,7 @@ class Stack:
         self.pg_port, self.broker_port = free_port(), free_port()
         self.http_port, self.ops_port = free_port(), free_port()
         self.procs = {}
+        self.pg_opts = []  # extra "name=value" PostgreSQL settings (the benchmark's)
         self.secrets = json.load(open(os.path.join(fx, "secrets.json")))
         self.push_token = "push-token-for-integration-01"
         sd = os.path.join(self.work, "secrets")
@@ -69,7 +70,8 @@ class Stack:
 
     def pg_start(self):
         subprocess.run(self.as_pg + [f"{PGBIN}/pg_ctl", "-D", self.pgdata, "-w", "-o",
-                                     f"-p {self.pg_port} -k {self.pgdata} -c listen_addresses=127.0.0.1",
+                                     f"-p {self.pg_port} -k {self.pgdata} -c listen_addresses=127.0.0.1"
+                                     + "".join(f" -c {o}" for o in self.pg_opts),
                                      "-l", os.path.join(self.pgdata, "log"), "start"],
                        check=True, stdout=subprocess.DEVNULL)
 

@@ -178,7 +178,10 @@ def request(method, path, body=b"", headers=None, conn_timeout=10):
         head, _, rest = data.partition(b"\r\n\r\n")
         return (int(head.split()[1]), rest, {})
     c = http.client.HTTPConnection("127.0.0.1", http_port, timeout=conn_timeout)
-    c.request(method, path, body=body, headers=headers or {})
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server answered early (431) and closed while we were sending: read its answer
     r = c.getresponse()
     data = r.read()
     out = (r.status, data, dict(r.getheaders()))
@@ -358,6 +361,13 @@ try:
         ("alerts bad pin", "POST", "/v1/intake/alerts", alert(source_alert_id="SC-T3", location_hints=[{"kind": "pin", "code": "12"}]),
          dict(J, **{"X-Prahari-Partner": "sharechat", "X-Prahari-Signature": psig(alert(source_alert_id="SC-T3", location_hints=[{"kind": "pin", "code": "12"}]))}), 202, (0, 0, 1)),
         ("alerts not the envelope", "POST", "/v1/intake/alerts", b'{"alert":[]}', dict(J, **{"X-Prahari-Partner": "sharechat", "X-Prahari-Signature": psig(b'{"alert":[]}')}), 400, None),
+        ("alerts not JSON", "POST", "/v1/intake/alerts", b'{"alerts":[', dict(J, **{"X-Prahari-Partner": "sharechat", "X-Prahari-Signature": psig(b'{"alerts":[')}), 400, None),
+        ("alerts invalid utf-8", "POST", "/v1/intake/alerts", b'{"alerts":["\xc3\x28"]}', dict(J, **{"X-Prahari-Partner": "sharechat", "X-Prahari-Signature": psig(b'{"alerts":["\xc3\x28"]}')}), 400, None),
+        ("alerts duplicate keys", "POST", "/v1/intake/alerts", b'{"alerts":[],"alerts":[]}', dict(J, **{"X-Prahari-Partner": "sharechat", "X-Prahari-Signature": psig(b'{"alerts":[],"alerts":[]}')}), 400, None),
+        ("alerts not JSON, unsigned", "POST", "/v1/intake/alerts", b'{"alerts":[', dict(J, **{"X-Prahari-Partner": "sharechat"}), 401, None),
+        ("meta not json, wrong signature", "POST", "/v1/intake/meta", b"hello", dict(J, **{"X-Hub-Signature-256": meta_sig(b"hello", "other")}), 401, None),
+        ("google body not JSON", "POST", "/v1/intake/google" + T, b"not json", G, 400, None),
+        ("google body not JSON, no token", "POST", "/v1/intake/google", b"not json", G, 401, None),
         ("not found", "POST", "/v1/intake/other", b"{}", J, 404, None),
         ("wrong method", "PUT", "/v1/intake/alerts", b"{}", J, 405, None),
         ("headers over the limit", "POST", "/v1/intake/meta", good, {"Content-Type": "application/json", "X-Hub-Signature-256": meta_sig(good), "X-Padding": "a" * 40000}, 431, None),
@@ -373,7 +383,19 @@ try:
             j = json.loads(data)
             got = (len(j["accepted"]), len(j["duplicates"]), len(j["quarantined"]))
             check(got == counts, f"{name}: {got} != {counts}")
-        if st != 202:
+        if st == 400:
+            # authenticated but unreadable: the raw bytes are kept in quarantine, then 400
+            check(scalar("SELECT count(*) FROM alerts") == na and scalar("SELECT count(*) FROM quarantine") == nq + 1,
+                  f"{name}: 400 must store exactly one quarantine row and no alert")
+            try:
+                j = json.loads(data)
+                qid = j["quarantined"][0].split("-", 1)[1]
+                row = psql(f"SELECT reason || '|' || encode(raw, 'hex') FROM quarantine WHERE quarantine_id = {int(qid)}")
+                check(row.startswith(j["error"] + ": ") and row.endswith("|" + body.hex()),
+                      f"{name}: quarantine row {row[:120]!r} does not hold the reason and the raw body")
+            except (ValueError, KeyError, IndexError) as e:
+                check(False, f"{name}: no quarantine id in {data!r} ({e})")
+        elif st != 202:
             check(scalar("SELECT count(*) FROM alerts") == na and scalar("SELECT count(*) FROM quarantine") == nq,
                   f"{name}: stored something on {st}")
         if st >= 400 and st != 431:  # 431 is libmicrohttpd's own answer
@@ -449,6 +471,45 @@ try:
     s.close()
     check(closed and time.time() - t0 < 6, f"slow sender cut ({time.time() - t0:.1f} s)")
     check(scalar("SELECT count(*) FROM alerts WHERE source_alert_id = 'T-SLOW'") == 0, "slow sender stored nothing")
+    # headers trickled one byte every 0.2 s: cut after the request timeout (2 s), long before
+    # the idle timeout (10 s), though every byte resets the idle timer
+    body = delivery(report("T-SLOWHDR"))
+    head = (f"POST /v1/intake/meta HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"X-Hub-Signature-256: {meta_sig(body)}\r\nX-Padding: {'p' * 200}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    s = socket.create_connection(("127.0.0.1", http_port))
+    t0 = time.time()
+    closed = False
+    try:
+        for i in range(len(head)):
+            s.sendall(head[i:i + 1])
+            time.sleep(0.2)
+            if time.time() - t0 > 8:
+                break
+    except OSError:
+        closed = True
+    if not closed:
+        try:
+            s.settimeout(1)
+            closed = s.recv(100) == b""
+        except OSError:
+            closed = True
+    elapsed = time.time() - t0
+    s.close()
+    check(closed and 1.8 <= elapsed < 4.5, f"slow headers cut after the request timeout ({elapsed:.1f} s)")
+    # a keep-alive connection still serves requests after the watchdog's checks
+    s = socket.create_connection(("127.0.0.1", http_port))
+    ok_ka = True
+    for k in range(2):
+        b = delivery(report(f"T-KA-{k}"))
+        s.sendall(f"POST /v1/intake/meta HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  f"X-Hub-Signature-256: {meta_sig(b)}\r\nContent-Length: {len(b)}\r\n\r\n".encode() + b)
+        s.settimeout(5)
+        resp = s.recv(4096)
+        ok_ka = ok_ka and resp.startswith(b"HTTP/1.1 202")
+        time.sleep(1.0)
+    s.close()
+    check(ok_ka, "keep-alive connection served two requests 1 s apart")
 
     # ---- 4. group commit under concurrency ----
     def one(i, out):

@@ -57,6 +57,10 @@ static void test_reply(void)
         s = reply_error("unauthenticated", NULL);
         CHECK_STR(s, "{\"error\":\"unauthenticated\"}");
         free(s);
+        s = reply_error_quarantined("invalid_json", "body: byte 3: invalid token", 42);
+        CHECK_STR(s, "{\"error\":\"invalid_json\",\"detail\":\"body: byte 3: invalid token\","
+                     "\"quarantined\":[\"quarantine-42\"]}");
+        free(s);
 }
 
 static void test_canon(void)
