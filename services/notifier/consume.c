@@ -25,17 +25,39 @@ static const char insert_sql[] =
         " VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9,"
         "  now() + ($10::float8 + CASE WHEN $4 = 'sms' THEN " SMS_GRACE_S " ELSE 0 END)"
         "  * interval '1 second', now() + $10::float8 * interval '1 second')"
-        " ON CONFLICT (alert_id, recipient_id, channel, level) DO NOTHING";
+        " ON CONFLICT (alert_id, recipient_id, channel, level, revision) DO NOTHING";
+
+/* The "moved away" notice to the old lead's level-1 recipients: one row per
+ * (alert, revision, recipient, channel) (deploy/sql/0401_notifier_moved.sql). */
+static const char moved_away_sql[] =
+        "INSERT INTO notifications (notification_id, alert_id, recipient_id, channel, level,"
+        " address, client_ref, kind, lang, recipient_name, revision, next_attempt_at, created_at)"
+        " VALUES ($1, $2, $3, $4, 1, $5, $6, 'moved_away', $7, $8, $9::int,"
+        "  now() + ($10::float8 + CASE WHEN $4 = 'sms' THEN " SMS_GRACE_S " ELSE 0 END)"
+        "  * interval '1 second', now() + $10::float8 * interval '1 second')"
+        " ON CONFLICT (alert_id, recipient_id, channel, level, revision) DO NOTHING";
 
 static const char timer_sql[] =
-        "INSERT INTO escalations (alert_id, level, due_at)"
-        " VALUES ($1, 2, now() + ($2::float8 + $3::float8) * interval '1 second')"
+        "INSERT INTO escalations (alert_id, level, due_at, revision)"
+        " VALUES ($1, 2, now() + ($2::float8 + $3::float8) * interval '1 second', $4::int)"
         " ON CONFLICT (alert_id, level) DO NOTHING";
+
+/* The lead moved: the old chain's open timers stop, and level 2 starts
+ * again for the new lead. Timers of this revision (a redelivery) are left. */
+static const char stop_old_sql[] =
+        "UPDATE escalations SET done_at = now() + $2::float8 * interval '1 second'"
+        " WHERE alert_id = $1 AND done_at IS NULL AND revision < $3::int";
+
+static const char restart_sql[] =
+        "INSERT INTO escalations (alert_id, level, due_at, revision)"
+        " VALUES ($1, 2, now() + ($2::float8 + $3::float8) * interval '1 second', $4::int)"
+        " ON CONFLICT (alert_id, level) DO UPDATE SET due_at = excluded.due_at, done_at = NULL,"
+        "  revision = excluded.revision WHERE escalations.revision < excluded.revision";
 
 /* 'moved' when a later revision sends the alert to recipients other than
  * those already told at level 1. */
 static const char moved_sql[] =
-        "SELECT EXISTS (SELECT 1 FROM notifications WHERE alert_id = $1 AND level = 1"
+        "SELECT EXISTS (SELECT 1 FROM notifications WHERE alert_id = $1 AND level = 1 AND revision = 0"
         " AND NOT (recipient_id = ANY($2::text[])))";
 
 static const char alert_sql[] = "SELECT status FROM alerts WHERE alert_id = $1";
@@ -56,6 +78,15 @@ static void text_array(const struct routed *rt, char *buf, size_t bufsz)
         }
         if (o < bufsz)
                 snprintf(buf + o, bufsz - o, "}");
+}
+
+/* Is @p rid among the routed (new lead's) recipients? */
+static bool in_recipients(const struct routed *rt, const char *rid)
+{
+        for (size_t i = 0; i < rt->nr; i++)
+                if (strcmp(rt->r[i].recipient_id, rid) == 0)
+                        return true;
+        return false;
 }
 
 enum stage_result consume_routed(void *ctx, const struct kq_msg *in, struct stage_output *out,
@@ -81,9 +112,9 @@ enum stage_result consume_routed(void *ctx, const struct kq_msg *in, struct stag
                 return STAGE_DEADLETTER;
         }
         enum stage_result res = STAGE_RETRY;
-        char ids[ROUTED_MAX_RECIPIENTS * 2][37];
-        const char *idp[ROUTED_MAX_RECIPIENTS * 2];
-        size_t nids = 0, nsms = 0;
+        char ids[ROUTED_MAX_RECIPIENTS * 4][37];
+        const char *idp[ROUTED_MAX_RECIPIENTS * 4];
+        size_t nids = 0, nsms = 0, nmoved = 0;
         PGresult *r = NULL;
         bool in_tx = false;
         if (!pg_ensure(&w->conn, w->name))
@@ -148,10 +179,51 @@ enum stage_result consume_routed(void *ctx, const struct kq_msg *in, struct stag
                                 nsms++;
                 }
         }
+        /* The old lead is told the alert moved away (not those who lead it
+         * now as well); its timers stop and the new lead's chain starts. */
+        char revbuf[16];
+        snprintf(revbuf, sizeof revbuf, "%d", rt.revision);
+        for (int pass = 0; rt.moved_from && pass < 2; pass++) {
+                const char *channel = pass == 0 ? "sms" : "email";
+                for (size_t i = 0; i < rt.nmr && nids < ROUTED_MAX_RECIPIENTS * 4; i++) {
+                        struct routed_recipient *p = &rt.mr[i];
+                        const char *addr = pass == 0 ? p->phone : p->email;
+                        if (p->level != 1 || !addr || !*addr || in_recipients(&rt, p->recipient_id))
+                                continue;
+                        char ref[26];
+                        routed_ids_rev(rt.alert_id, p->recipient_id, channel, 1, rt.revision,
+                                       ids[nids], ref);
+                        const char *lang = p->lang && strcmp(p->lang, "hi") == 0 ? "hi" : "en";
+                        const char *ip[] = {ids[nids], rt.alert_id, p->recipient_id, channel,
+                                            addr,      ref,         lang,            p->name ? p->name : "",
+                                            revbuf,    n->clock_param};
+                        r = pg_exec(w->conn, moved_away_sql, 10, ip);
+                        if (!r)
+                                goto out;
+                        PQclear(r);
+                        r = NULL;
+                        idp[nids] = ids[nids];
+                        if (pass == 0) {
+                                /* SMS first in the send list */
+                                const char *tmp = idp[nids];
+                                memmove(&idp[nsms + 1], &idp[nsms], (nids - nsms) * sizeof idp[0]);
+                                idp[nsms++] = tmp;
+                        }
+                        nids++;
+                        nmoved++;
+                }
+        }
         char window[32];
         snprintf(window, sizeof window, "%ld", notifier_window_s(n, rt.severity));
-        const char *tp[] = {rt.alert_id, n->clock_param, window};
-        r = pg_exec(w->conn, timer_sql, 3, tp);
+        const char *tp[] = {rt.alert_id, n->clock_param, window, revbuf};
+        if (rt.moved_from) {
+                const char *sp[] = {rt.alert_id, n->clock_param, revbuf};
+                r = pg_exec(w->conn, stop_old_sql, 3, sp);
+                if (!r)
+                        goto out;
+                PQclear(r);
+        }
+        r = pg_exec(w->conn, rt.moved_from ? restart_sql : timer_sql, 4, tp);
         if (!r)
                 goto out;
         PQclear(r);
@@ -159,7 +231,11 @@ enum stage_result consume_routed(void *ctx, const struct kq_msg *in, struct stag
         if (pg_commit(w->conn) != 0)
                 goto out;
         in_tx = false;
-        if (nids == 0)
+        if (rt.moved_from)
+                log_alert(LOG_INFO, rt.alert_id, NULL,
+                          "revision %d moved the lead from %s: %zu moved-away notices", rt.revision,
+                          rt.moved_from, nmoved);
+        if (nids == nmoved)
                 log_alert(LOG_WARN, rt.alert_id, NULL,
                           "routed message without a level-1 phone or e-mail; the escalation "
                           "timer will reach the next level");

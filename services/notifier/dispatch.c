@@ -156,9 +156,11 @@ static const char retry_sql[] =
 static const char failed_sql[] =
         "WITH u AS (UPDATE notifications SET state = 'failed', last_error = $2,"
         "  next_attempt_at = NULL, provider = nullif($5, '')"
-        " WHERE notification_id = $1 AND state = 'sending' RETURNING alert_id, level),"
+        " WHERE notification_id = $1 AND state = 'sending' RETURNING alert_id, level, kind),"
+        /* a failed "moved away" notice escalates nothing: that chain was closed */
         " e AS (UPDATE escalations x SET due_at = least(x.due_at, now() + $4::float8 * interval '1 second')"
         "  FROM u WHERE x.alert_id = u.alert_id AND x.level = u.level + 1 AND x.done_at IS NULL"
+        "  AND u.kind <> 'moved_away'"
         "  RETURNING 1)"
         " INSERT INTO timeline (alert_id, stage, event, actor, detail)"
         " SELECT alert_id, 'notifier', 'notification_failed', '" NOTIFIER_ACTOR "', $3::jsonb FROM u";
@@ -307,6 +309,36 @@ static char *build_mail(const struct notifier *n, PGresult *r, int row, const ch
         return msg;
 }
 
+/* The "moved away" notice by e-mail: the same filled DLT text as the SMS
+ * (short code and the new place; no personal data, no link). */
+static char *build_moved_mail(const struct notifier *n, PGresult *r, int row, const char *tok,
+                              char *err, size_t errsz)
+{
+        const struct dlt_template *t = NULL;
+        struct gsm_count gc;
+        char *text = build_sms(n, r, row, tok, &t, &gc, err, errsz);
+        if (!text)
+                return NULL;
+        char subj[128];
+        snprintf(subj, sizeof subj, "PRAHARI %s: alert moved away", val(r, row, C_SHORT));
+        struct mail_msg m = {
+                .from = n->cfg.mail_from,
+                .from_name = n->cfg.mail_from_name,
+                .to = val(r, row, C_ADDRESS),
+                .to_name = val(r, row, C_RNAME),
+                .subject = subj,
+                .notification_id = val(r, row, C_ID),
+                .date_us = util_now_us() + (int64_t)(n->cfg.clock_offset_s * 1e6),
+                .text = text,
+                .html = NULL,
+        };
+        char *msg = mailmsg_build(&m);
+        if (!msg)
+                snprintf(err, errsz, "could not build the e-mail (invalid address or text)");
+        free(text);
+        return msg;
+}
+
 static const double notify_buckets[] = {0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1,
                                         0.15,  0.2,  0.3,   0.5,  1,    2,    5,    10};
 
@@ -360,7 +392,9 @@ static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us)
                         free(text);
                 }
         } else {
-                char *msg = build_mail(n, r, row, url, err, sizeof err);
+                char *msg = strcmp(val(r, row, C_KIND), "moved_away") == 0
+                                    ? build_moved_mail(n, r, row, tok, err, sizeof err)
+                                    : build_mail(n, r, row, url, err, sizeof err);
                 if (msg) {
                         struct smtp_result mr;
                         smtp_send(w->smtp, val(r, row, C_ADDRESS), msg, &mr);

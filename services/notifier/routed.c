@@ -29,8 +29,8 @@ void routed_free(struct routed *r)
         free(r->category);
         free(r->route);
         free(r->district);
-        for (size_t i = 0; i < r->nr; i++) {
-                struct routed_recipient *p = &r->r[i];
+        for (size_t k = 0; k < r->nr + r->nmr; k++) {
+                struct routed_recipient *p = k < r->nr ? &r->r[k] : &r->mr[k - r->nr];
                 free(p->recipient_id);
                 free(p->jurisdiction);
                 free(p->role);
@@ -39,6 +39,9 @@ void routed_free(struct routed *r)
                 free(p->email);
                 free(p->lang);
         }
+        for (size_t i = 0; i < r->nparents; i++)
+                free(r->parents[i]);
+        free(r->moved_from);
         memset(r, 0, sizeof *r);
 }
 
@@ -76,6 +79,49 @@ static bool uuid_ok(const char *s)
                         return false;
         }
         return true;
+}
+
+/* One recipients array (routing.recipients, routing.moved_from.recipients)
+ * into @p arr; @p what names it in errors. */
+static int parse_recipients(json_t *recips, const char *what, struct routed_recipient *arr,
+                            size_t *n, char *err, size_t errsz)
+{
+        if (!json_is_array(recips)) {
+                snprintf(err, errsz, "%s: missing", what);
+                return -1;
+        }
+        size_t i;
+        json_t *jr;
+        json_array_foreach(recips, i, jr)
+        {
+                if (*n == ROUTED_MAX_RECIPIENTS) {
+                        snprintf(err, errsz, "%s: more than %d", what, ROUTED_MAX_RECIPIENTS);
+                        return -1;
+                }
+                struct routed_recipient *p = &arr[(*n)++];
+                p->recipient_id = dup_json_str(jr, "recipient_id");
+                p->jurisdiction = dup_json_str(jr, "jurisdiction");
+                p->role = dup_json_str(jr, "role");
+                p->name = dup_json_str(jr, "name");
+                p->phone = dup_json_str(jr, "phone");
+                p->email = dup_json_str(jr, "email");
+                p->lang = dup_json_str(jr, "lang");
+                json_t *lv = json_object_get(jr, "level");
+                p->level = json_is_integer(lv) ? (int)json_integer_value(lv) : 1;
+                if (!p->recipient_id || !*p->recipient_id) {
+                        snprintf(err, errsz, "%s[%zu].recipient_id: missing", what, i);
+                        return -1;
+                }
+                if (p->phone && *p->phone && !routed_phone_ok(p->phone)) {
+                        snprintf(err, errsz, "%s[%zu].phone: not E.164", what, i);
+                        return -1;
+                }
+                if (p->email && *p->email && !routed_email_ok(p->email)) {
+                        snprintf(err, errsz, "%s[%zu].email: not an address", what, i);
+                        return -1;
+                }
+        }
+        return 0;
 }
 
 int routed_parse(const char *json, size_t len, struct routed *out, char *err, size_t errsz)
@@ -134,42 +180,41 @@ int routed_parse(const char *json, size_t len, struct routed *out, char *err, si
                 snprintf(err, errsz, "routing.district: missing for route district");
                 goto out;
         }
-        json_t *recips = json_object_get(routing, "recipients");
-        if (!json_is_array(recips)) {
-                snprintf(err, errsz, "routing.recipients: missing");
+        if (parse_recipients(json_object_get(routing, "recipients"), "routing.recipients", out->r,
+                             &out->nr, err, errsz) != 0)
+                goto out;
+        json_t *parents = json_object_get(routing, "parents");
+        if (parents && !json_is_array(parents)) {
+                snprintf(err, errsz, "routing.parents: not an array");
                 goto out;
         }
         size_t i;
-        json_t *jr;
-        json_array_foreach(recips, i, jr)
+        json_t *jp;
+        json_array_foreach(parents, i, jp)
         {
-                if (out->nr == ROUTED_MAX_RECIPIENTS) {
-                        snprintf(err, errsz, "routing.recipients: more than %d",
-                                 ROUTED_MAX_RECIPIENTS);
+                if (!json_is_string(jp) || !*json_string_value(jp) ||
+                    out->nparents == ROUTED_MAX_PARENTS) {
+                        snprintf(err, errsz, "routing.parents[%zu]: not a name or more than %d",
+                                 i, ROUTED_MAX_PARENTS);
                         goto out;
                 }
-                struct routed_recipient *p = &out->r[out->nr++];
-                p->recipient_id = dup_json_str(jr, "recipient_id");
-                p->jurisdiction = dup_json_str(jr, "jurisdiction");
-                p->role = dup_json_str(jr, "role");
-                p->name = dup_json_str(jr, "name");
-                p->phone = dup_json_str(jr, "phone");
-                p->email = dup_json_str(jr, "email");
-                p->lang = dup_json_str(jr, "lang");
-                json_t *lv = json_object_get(jr, "level");
-                p->level = json_is_integer(lv) ? (int)json_integer_value(lv) : 1;
-                if (!p->recipient_id || !*p->recipient_id) {
-                        snprintf(err, errsz, "routing.recipients[%zu].recipient_id: missing", i);
+                out->parents[out->nparents] = strdup(json_string_value(jp));
+                if (!out->parents[out->nparents++]) {
+                        snprintf(err, errsz, "out of memory");
                         goto out;
                 }
-                if (p->phone && *p->phone && !routed_phone_ok(p->phone)) {
-                        snprintf(err, errsz, "routing.recipients[%zu].phone: not E.164", i);
+        }
+        json_t *mf = json_object_get(routing, "moved_from");
+        if (mf && !json_is_null(mf)) {
+                out->moved_from = dup_json_str(mf, "jurisdiction");
+                if (!out->moved_from || !*out->moved_from) {
+                        snprintf(err, errsz, "routing.moved_from.jurisdiction: missing");
                         goto out;
                 }
-                if (p->email && *p->email && !routed_email_ok(p->email)) {
-                        snprintf(err, errsz, "routing.recipients[%zu].email: not an address", i);
+                if (parse_recipients(json_object_get(mf, "recipients"),
+                                     "routing.moved_from.recipients", out->mr, &out->nmr, err,
+                                     errsz) != 0)
                         goto out;
-                }
         }
         rc = 0;
 out:
@@ -182,8 +227,19 @@ out:
 void routed_ids(const char *alert_id, const char *recipient_id, const char *channel, int level,
                 char notification_id[37], char client_ref[26])
 {
+        routed_ids_rev(alert_id, recipient_id, channel, level, 0, notification_id, client_ref);
+}
+
+void routed_ids_rev(const char *alert_id, const char *recipient_id, const char *channel, int level,
+                    int revision, char notification_id[37], char client_ref[26])
+{
         char key[512];
-        int n = snprintf(key, sizeof key, "%s|%s|%s|%d", alert_id, recipient_id, channel, level);
+        int n = revision == 0 ? snprintf(key, sizeof key, "%s|%s|%s|%d", alert_id, recipient_id,
+                                         channel, level)
+                              : snprintf(key, sizeof key, "%s|%s|%s|%d|r%d", alert_id,
+                                         recipient_id, channel, level, revision);
+        if (n < 0 || (size_t)n >= sizeof key)
+                n = (int)strlen(key);
         unsigned char h[SHA256_DIGEST_LENGTH];
         SHA256((const unsigned char *)key, n > 0 ? (size_t)n : 0, h);
         unsigned char u[16];

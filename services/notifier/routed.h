@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #define ROUTED_MAX_RECIPIENTS 32
+#define ROUTED_MAX_PARENTS 8
 
 /** One recipient of the routed message (strings owned by the routed struct). */
 struct routed_recipient {
@@ -27,6 +28,14 @@ struct routed {
         int revision;
         struct routed_recipient r[ROUTED_MAX_RECIPIENTS];
         size_t nr;
+        /* routing.parents: the lead's chain up to STATE_COMMAND_CENTRE */
+        char *parents[ROUTED_MAX_PARENTS];
+        size_t nparents;
+        /* routing.moved_from (a later revision moved the lead): the old
+         * lead and its level-1 recipients; NULL / 0 when absent */
+        char *moved_from;
+        struct routed_recipient mr[ROUTED_MAX_RECIPIENTS];
+        size_t nmr;
 };
 
 /**
@@ -47,6 +56,16 @@ void routed_free(struct routed *r);
  */
 void routed_ids(const char *alert_id, const char *recipient_id, const char *channel, int level,
                 char notification_id[37], char client_ref[26]);
+
+/**
+ * @brief routed_ids of a notification that belongs to one revision (the
+ * "moved away" notice, unique per alert, revision, recipient and channel):
+ * @p revision 0 gives exactly routed_ids (alerts and escalations), any other
+ * value hashes "alert|recipient|channel|level|r<revision>", so the ids stay
+ * deterministic and never collide with the revision-0 rows.
+ */
+void routed_ids_rev(const char *alert_id, const char *recipient_id, const char *channel, int level,
+                    int revision, char notification_id[37], char client_ref[26]);
 
 /**
  * @brief True when @p phone is E.164 ("+" and 8..15 digits).

@@ -380,6 +380,7 @@ static const char dlr_sql[] =
         "  n.provider, o.was),"
         " e AS (UPDATE escalations x SET due_at = least(x.due_at, now() + $5::float8 * interval '1 second')"
         "  FROM u WHERE NOT $3 AND x.alert_id = u.alert_id AND x.level = u.level + 1"
+        "  AND u.kind <> 'moved_away'"
         "  AND x.done_at IS NULL RETURNING 1),"
         " s AS (INSERT INTO timeline (alert_id, stage, event, actor, detail)"
         "  SELECT alert_id, 'notifier', 'notification_sent', '" NOTIFIER_ACTOR "',"

@@ -88,7 +88,8 @@ class Stack:
                 with open(f) as fh:
                     self.psql("SET client_min_messages = error;\n" + fh.read())
         if self.psql("SELECT count(*) FROM directory") == "0":
-            self.psql("\\copy directory (recipient_id,jurisdiction,role,name,phone,email,level,lang) "
+            self.psql("\\copy directory (recipient_id,jurisdiction,role,name,phone,email,level,lang,"
+                      "duty_days,duty_hours) "
                       "FROM '%s' CSV HEADER" % os.path.join(self.root, "deploy/directory/rajasthan.csv"))
 
     # -- the notifier
@@ -186,7 +187,8 @@ def recipient(rid, lang=None):
             "name": r["name"], "phone": r["phone"], "email": r["email"], "lang": lang or r["lang"]}
 
 
-def new_alert(stack, district, severity="critical", name="अमन कुमार", post="अब और नहीं सह सकता।"):
+def new_alert(stack, district, severity="critical", name="अमन कुमार", post="अब और नहीं सह सकता।",
+              parents=None):
     aid = str(uuid.uuid4())
     code = "".join(ALPHA[b % len(ALPHA)] for b in uuid.uuid4().bytes[:6])
     subject = json.dumps({"display_name": name, "username": "aman.k.2007",
@@ -199,18 +201,32 @@ def new_alert(stack, district, severity="critical", name="अमन कुमा
                aid, code, severity, subject, content)
     stack.psql("INSERT INTO locations (alert_id, revision, method, lat, lon, radius_m, confidence, detail)"
                " VALUES (:'p1', 1, 'gps', 25.142, 75.845, 35, 0.95, '{}')", aid)
-    route(stack, aid, 1, district)
+    route(stack, aid, 1, district, parents)
     return aid, code
 
 
-def route(stack, aid, rev, district):
+def route(stack, aid, rev, district, parents=None):
     r = "district" if district else "state_command_centre"
+    detail = json.dumps({"parents": parents}) if parents is not None else "{}"
     stack.psql("INSERT INTO routings (alert_id, revision, route, district, reason, boundary_version, detail)"
-               " VALUES (:'p1', :'p2', :'p3', nullif(:'p4', ''), 'point_in_polygon', 'v', '{}')",
-               aid, str(rev), r, district or "")
+               " VALUES (:'p1', :'p2', :'p3', nullif(:'p4', ''), 'point_in_polygon', 'v', :'p5'::jsonb)",
+               aid, str(rev), r, district or "", detail)
 
 
-def routed(aid, code, district, rids, severity="critical", rev=1, hindi=()):
+def routed(aid, code, district, rids, severity="critical", rev=1, hindi=(), parents=None,
+           moved_from=None):
+    """A routed message; @p parents (routing.parents) and @p moved_from =
+    (old lead, [recipient ids]) as the router sends them."""
+    m = routed_plain(aid, code, district, rids, severity, rev, hindi)
+    if parents is not None:
+        m["routing"]["parents"] = parents
+    if moved_from:
+        m["routing"]["moved_from"] = {"jurisdiction": moved_from[0],
+                                      "recipients": [recipient(r) for r in moved_from[1]]}
+    return m
+
+
+def routed_plain(aid, code, district, rids, severity="critical", rev=1, hindi=()):
     return {"schema": "prahari.alert/v1", "alert_id": aid, "revision": rev, "short_code": code,
             "source": "meta", "way": "meta", "source_alert_id": aid, "platform": "instagram",
             "severity": severity, "category": "suicide", "reported_at": "2026-12-03T09:05:00Z",
@@ -237,6 +253,30 @@ def mails_of(stack, code):
 def timeline(stack, aid, event):
     return stack.query("SELECT event, actor, detail FROM timeline WHERE alert_id = '%s' AND event = '%s'"
                        % (aid, event))
+
+
+def on_duty_sho(t):
+    """Which of Kota's illustrative level-2 SHOs (deploy/directory/rajasthan.csv:
+    KOTA-SHO-DAY mon-sat 08:00-20:00, KOTA-SHO-NIGHT 20:00-08:00, IST) is on
+    duty at Unix time @p t, or None (Sunday daytime)."""
+    ist = time.gmtime(int(t) + 19800)
+    minute = ist.tm_hour * 60 + ist.tm_min
+    if ist.tm_wday <= 5 and 480 <= minute < 1200:
+        return "KOTA-SHO-DAY"
+    if minute >= 1200 or minute < 480:
+        return "KOTA-SHO-NIGHT"
+    return None
+
+
+def next_ist(t, wday, hour):
+    """The first Unix time after @p t that is weekday @p wday (0 = Monday)
+    at @p hour:00 IST."""
+    base = (int(t) + 19800) // 86400 * 86400  # IST midnight of today, as IST seconds
+    for d in range(1, 9):
+        cand = base + d * 86400 + hour * 3600
+        if time.gmtime(cand).tm_wday == wday and cand - 19800 > t:
+            return cand - 19800
+    raise AssertionError("unreachable")
 
 
 def token_of(text):

@@ -8,8 +8,11 @@ the judges. Scenarios: one SMS + one e-mail per level-1 recipient, DLT texts
 without names, redelivery, 5xx retry and lost answers with the same
 client_ref, 4xx failing and escalating at once, delivery reports, link
 acknowledgement (GET never acknowledges) and outcome, SMS reply ACK, an
-alert moved to another district, and escalation through the chain with an
-injected clock across notifier restarts. Label: integration."""
+alert moved to another district (the old lead told once that it moved away,
+its timers replaced by the new lead's), escalation through the chain with an
+injected clock across notifier restarts, a police jurisdiction's escalation
+climbing into its district's chain, and duty windows (only the Kota SHO on
+duty at the injected time is paged). Label: integration."""
 import argparse
 import json
 import os
@@ -19,7 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from notifier_harness import (RECIPIENTS, Stack, accepted, http, load_directory, mails_of,  # noqa: E402
-                              new_alert, route, routed, sms_of, timeline, token_of, wait)
+                              new_alert, next_ist, on_duty_sho, route, routed, sms_of, timeline,
+                              token_of, wait)
 
 FAILS = []
 
@@ -148,10 +152,10 @@ def run(stack):
     e_id, e_code = new_alert(stack, "Kota")
     stack.produce("Kota", routed(e_id, e_code, "Kota", ["KOTA-SP"]))
     check(wait(lambda: len(timeline(stack, e_id, "notification_failed")) == 1, 10), "E: notification_failed")
-    check(wait(lambda: len(accepted(stack, e_code)) == 1, 10), "E: the next level told at once")
-    esc = accepted(stack, e_code)
-    check(bool(esc) and esc[0]["to"] == RECIPIENTS["KOTA-ASP"]["phone"]
-          and esc[0]["text"].startswith("PRAHARI ESCALATION %s: CRITICAL" % e_code),
+    check(wait(lambda: len(sms_of(stack, e_code, to=RECIPIENTS["KOTA-ASP"]["phone"], accepted=True)) == 1, 10),
+          "E: the next level told at once")
+    esc = sms_of(stack, e_code, to=RECIPIENTS["KOTA-ASP"]["phone"], accepted=True)
+    check(bool(esc) and esc[0]["text"].startswith("PRAHARI ESCALATION %s: CRITICAL" % e_code),
           "E: escalation SMS to the Additional SP: %s" % (esc[0]["text"] if esc else None))
     check(len(sms_of(stack, e_code, to=RECIPIENTS["KOTA-SP"]["phone"])) == 1, "E: the 400 was not retried")
     check(len(timeline(stack, e_id, "escalated")) == 1, "E: escalated on the timeline")
@@ -200,14 +204,55 @@ def run(stack):
 
     # ---- M: a later revision moves the alert to another district
     m_id, m_code = new_alert(stack, "Kota", severity="high")
-    stack.produce("Kota", routed(m_id, m_code, "Kota", ["KOTA-SP"], severity="high"))
-    check(wait(lambda: len(accepted(stack, m_code)) == 1, 10), "M: first district told")
+    stack.produce("Kota", routed(m_id, m_code, "Kota", ["KOTA-SP", "KOTA-CR"], severity="high",
+                                 hindi=("KOTA-CR",)))
+    check(wait(lambda: len(accepted(stack, m_code)) == 2 and len(mails_of(stack, m_code)) == 2, 10),
+          "M: first district told")
     route(stack, m_id, 2, "Bundi")
-    stack.produce("Bundi", routed(m_id, m_code, "Bundi", ["BUNDI-SP"], severity="high", rev=2))
-    check(wait(lambda: len(accepted(stack, m_code)) == 2, 10), "M: the new district told")
+    m2 = routed(m_id, m_code, "Bundi", ["BUNDI-SP"], severity="high", rev=2,
+                moved_from=("Kota", ["KOTA-SP", "KOTA-CR"]))
+    m2["routing"]["moved_from"]["recipients"][1]["lang"] = "hi"
+    stack.produce("Bundi", m2)
+    check(wait(lambda: len(accepted(stack, m_code)) == 5 and len(mails_of(stack, m_code)) == 5, 10),
+          "M: the new district told, the old lead told it moved away (SMS and e-mail)")
     moved = sms_of(stack, m_code, to=RECIPIENTS["BUNDI-SP"]["phone"])
     check(bool(moved) and moved[0]["text"].startswith("PRAHARI %s: alert moved to Bundi district, HIGH risk" % m_code)
           and moved[0]["dlt_template_id"] == "1107000000000000103", "M: 'moved' template")
+    away_sp = [r for r in sms_of(stack, m_code, to=RECIPIENTS["KOTA-SP"]["phone"], accepted=True)
+               if r["dlt_template_id"] == "1107000000000000107"]
+    check(len(away_sp) == 1 and away_sp[0]["text"] == "PRAHARI %s: this alert has moved to Bundi district and is "
+          "handled there now. No action needed from you." % m_code and away_sp[0]["unicode"] is False,
+          "M: KOTA-SP: exactly one 'moved_away' SMS, byte for byte: %s" % [r["text"] for r in away_sp])
+    away_cr = [r for r in sms_of(stack, m_code, to=RECIPIENTS["KOTA-CR"]["phone"], accepted=True)
+               if r["dlt_template_id"] == "1107000000000000108"]
+    check(len(away_cr) == 1 and away_cr[0]["text"] == "प्रहरी %s: यह अलर्ट अब बूँदी जिला को सौंपा गया, वहीं "
+          "कार्रवाई होगी। आपकी ओर से कुछ आवश्यक नहीं।" % m_code and away_cr[0]["unicode"] is True,
+          "M: KOTA-CR (Hindi): exactly one 'moved_away' SMS: %s" % [r["text"] for r in away_cr])
+    away_mail = [mm for mm in mails_of(stack, m_code) if "moved away" in str(mm["msg"]["Subject"])]
+    check(sorted(mm["rcpt_tos"][0] for mm in away_mail)
+          == sorted([RECIPIENTS["KOTA-SP"]["email"], RECIPIENTS["KOTA-CR"]["email"]]),
+          "M: one 'moved away' e-mail to each old level-1 recipient")
+    for mm in away_mail:
+        body = mm["msg"].get_body(("plain",)).get_content()
+        check("अमन" not in body and "aman" not in body.lower() and "/a/" not in body
+              and m_code in body, "M: the 'moved away' e-mail: short code and place, no name, no link")
+    rows = stack.query("SELECT recipient_id, channel, level, revision, kind FROM notifications"
+                       " WHERE alert_id = '%s' AND kind = 'moved_away' ORDER BY 1, 2" % m_id)
+    check([(r["recipient_id"], r["channel"], r["level"], r["revision"]) for r in rows]
+          == [("KOTA-CR", "email", 1, 2), ("KOTA-CR", "sms", 1, 2), ("KOTA-SP", "email", 1, 2),
+              ("KOTA-SP", "sms", 1, 2)], "M: four 'moved_away' rows of revision 2: %s" % rows)
+    timers = stack.query("SELECT level, revision, done_at IS NULL AS open,"
+                         " round(extract(epoch from due_at - now())) AS due FROM escalations"
+                         " WHERE alert_id = '%s'" % m_id)
+    check(len(timers) == 1 and timers[0]["level"] == 2 and timers[0]["revision"] == 2 and timers[0]["open"]
+          and 880 <= timers[0]["due"] <= 900,
+          "M: the old lead's timer replaced by the new lead's level 2 (high window): %s" % timers)
+    n_before, m_before = len(stack.records()), len(stack.mails())
+    stack.produce("Bundi", m2)
+    time.sleep(2)
+    check(len(stack.records()) == n_before and len(stack.mails()) == m_before
+          and stack.query("SELECT level, revision FROM escalations WHERE alert_id = '%s'" % m_id)
+          == [{"level": 2, "revision": 2}], "M: the moved revision redelivered sends nothing, timer unchanged")
 
     # ---- H: escalation through the chain with an injected clock, across restarts
     h_id, h_code = new_alert(stack, "Kota")
@@ -249,6 +294,7 @@ def run(stack):
     check(stack.psql("SELECT string_agg(DISTINCT provider, ',') FROM notifications WHERE alert_id = :'p1'"
                      " AND channel = 'sms'", p_id) == "nic", "P: provider recorded")
     check(stack.stop() == 0, "P: clean stop")
+    duty_and_police_chain(stack)
     # Acknowledged alerts got nothing further; A was closed before the clock moved.
     check(stack.psql("SELECT count(*) FROM notifications WHERE alert_id = :'p1' AND level > 1", a_id) == "0"
           and stack.psql("SELECT count(*) FROM notifications WHERE alert_id = :'p1' AND level > 1", c_id) == "0",
@@ -261,6 +307,59 @@ def run(stack):
     check(len(texts) == len(set(texts)), "all: no text sent twice to one number")
     n_sms = stack.psql("SELECT count(*) FROM notifications WHERE channel = 'sms' AND state IN ('sent','delivered')")
     check(int(n_sms) == len(recs), "all: sent SMS rows = accepted SMS at the gateway (%s)" % n_sms)
+
+
+def duty_and_police_chain(stack):
+    """K: a Kota police jurisdiction (Kota City, its own level 1) escalates
+    into Kota's chain, then the state command centre; N: a Kota alert at
+    night. The clock is injected at a Monday 10:00 IST and 22:00 IST."""
+    stack.psql("INSERT INTO directory (recipient_id, jurisdiction, role, name, phone, email, level, lang)"
+               " VALUES ('KOTACITY-CO', 'Kota City', 'circle_officer', 'CO Kota City', '+919000028201',"
+               " 'co.kotacity@police.example', 1, 'en') ON CONFLICT DO NOTHING")
+    load_directory(stack)
+    parents = ["Kota", "STATE_COMMAND_CENTRE"]
+    stack.start(PRAHARI_CLOCK_OFFSET_S=0)
+    k_id, k_code = new_alert(stack, "Kota City", parents=parents)
+    stack.produce("Kota City", routed(k_id, k_code, "Kota City", ["KOTACITY-CO"], parents=parents))
+    check(wait(lambda: len(accepted(stack, k_code)) == 1, 10), "K: the police jurisdiction's level 1 told")
+    check(stack.stop() == 0, "K: clean stop")
+    day = next_ist(time.time() + 3600, 0, 10)  # a Monday 10:00 IST
+    phone = {rid: RECIPIENTS[rid]["phone"] for rid in ("KOTA-ASP", "KOTA-SHO-DAY", "KOTA-SHO-NIGHT",
+                                                         "KOTA-IG", "SCC-DUTY")}
+
+    def got(code, rid):
+        return len(sms_of(stack, code, to=phone[rid], accepted=True))
+
+    stack.start(PRAHARI_CLOCK_OFFSET_S=int(day - time.time()))
+    check(wait(lambda: got(k_code, "KOTA-ASP") == 1 and got(k_code, "KOTA-SHO-DAY") == 1, 10),
+          "K: Monday 10:00 IST: level 2 from Kota's chain: the ASP and the day SHO")
+    n_id, n_code = new_alert(stack, "Kota")
+    stack.produce("Kota", routed(n_id, n_code, "Kota", ["KOTA-SP"]))
+    check(wait(lambda: len(accepted(stack, n_code)) == 1, 10), "N: level 1 told")
+    check(stack.stop() == 0, "K: clean stop")
+    check(got(k_code, "KOTA-SHO-NIGHT") == 0, "K: the night SHO (off duty) not paged")
+    esc = timeline(stack, k_id, "escalated")
+    check([(e["detail"]["level"], e["detail"]["jurisdiction"]) for e in esc] == [(2, "Kota")],
+          "K: escalated level 2 to Kota: %s" % [e["detail"] for e in esc])
+
+    night = day + 12 * 3600  # Monday 22:00 IST
+    stack.start(PRAHARI_CLOCK_OFFSET_S=int(night - time.time()))
+    check(wait(lambda: got(n_code, "KOTA-ASP") == 1 and got(n_code, "KOTA-SHO-NIGHT") == 1
+               and got(k_code, "KOTA-IG") == 1, 10),
+          "N: Monday 22:00 IST: level 2: the ASP and the night SHO; K: level 3 of Kota")
+    check(stack.stop() == 0, "N: clean stop")
+    check(got(n_code, "KOTA-SHO-DAY") == 0, "N: the day SHO (off duty) not paged")
+    stack.start(PRAHARI_CLOCK_OFFSET_S=int(night + 301 - time.time()))
+    check(wait(lambda: got(k_code, "SCC-DUTY") == 1, 10), "K: after Kota's chain, the state command centre")
+    check(stack.stop() == 0, "K: clean stop")
+    esc = timeline(stack, k_id, "escalated")
+    check([(e["detail"]["level"], e["detail"]["jurisdiction"], e["detail"].get("chain_end", False))
+           for e in esc] == [(2, "Kota", False), (3, "Kota", False), (4, "STATE_COMMAND_CENTRE", True)],
+          "K: Kota City -> Kota 2, 3 -> state command centre: %s" % [e["detail"] for e in esc])
+    check(stack.psql("SELECT count(*) FROM escalations WHERE alert_id = :'p1' AND done_at IS NULL", k_id) == "0",
+          "K: no timer left after the chain's end")
+    check(sum(got(k_code, r) for r in phone) == 4 and got(k_code, "KOTA-SHO-DAY") == 1,
+          "K: one SMS per paged recipient")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,53 @@ int main(void)
                 CHECK(strcmp(ref1, ref2) != 0);
         }
 
+        /* Revision ids: revision 0 is routed_ids itself; others differ per
+         * revision and stay deterministic (the "moved away" notices). */
+        char id3[37], ref3[26];
+        routed_ids_rev("0b6f5c1e-3a1d-4c59-9f3e-2d1c0b9a8f70", "KOTA-SP", "sms", 1, 0, id3, ref3);
+        CHECK_STR(id3, id1);
+        CHECK_STR(ref3, ref1);
+        routed_ids_rev("0b6f5c1e-3a1d-4c59-9f3e-2d1c0b9a8f70", "KOTA-SP", "sms", 1, 2, id3, ref3);
+        CHECK(strcmp(id3, id1) != 0 && strcmp(ref3, ref1) != 0);
+        routed_ids_rev("0b6f5c1e-3a1d-4c59-9f3e-2d1c0b9a8f70", "KOTA-SP", "sms", 1, 2, id2, ref2);
+        CHECK_STR(id3, id2);
+        CHECK_STR(ref3, ref2);
+        routed_ids_rev("0b6f5c1e-3a1d-4c59-9f3e-2d1c0b9a8f70", "KOTA-SP", "sms", 1, 3, id2, ref2);
+        CHECK(strcmp(id3, id2) != 0 && strcmp(ref3, ref2) != 0);
+
+        /* A revision that moved the alert from Baran to Kota: routing.parents
+         * and routing.moved_from. */
+        {
+                char moved[4096];
+                const char *at = strstr(routed_kota, "\"recipients\":[");
+                CHECK(at != NULL);
+                snprintf(moved, sizeof moved,
+                         "%.*s\"parents\":[\"Kota\",\"STATE_COMMAND_CENTRE\"],"
+                         "\"moved_from\":{\"jurisdiction\":\"Baran\",\"recipients\":["
+                         "{\"recipient_id\":\"BARAN-SP\",\"jurisdiction\":\"Baran\",\"level\":1,"
+                         "\"phone\":\"+919000015101\",\"email\":null,\"lang\":\"hi\"}]},%s",
+                         (int)(at - routed_kota), routed_kota, at);
+                CHECK_INT(routed_parse(moved, strlen(moved), &r, err, sizeof err), 0);
+                CHECK_INT(r.nparents, 2);
+                CHECK_STR(r.parents[0], "Kota");
+                CHECK_STR(r.parents[1], "STATE_COMMAND_CENTRE");
+                CHECK_STR(r.moved_from, "Baran");
+                CHECK_INT(r.nmr, 1);
+                CHECK_STR(r.mr[0].recipient_id, "BARAN-SP");
+                CHECK_STR(r.mr[0].lang, "hi");
+                CHECK_INT(r.nr, 2);
+                routed_free(&r);
+                char bad[4096];
+                const char *ph = strstr(moved, "+919000015101");
+                snprintf(bad, sizeof bad, "%.*s12345%s", (int)(ph - moved), moved, ph + 13);
+                CHECK_INT(routed_parse(bad, strlen(bad), &r, err, sizeof err), -1);
+                CHECK_MSG(strcmp(err, "routing.moved_from.recipients[0].phone: not E.164") == 0,
+                          "%s", err);
+        }
+        CHECK_INT(routed_parse(routed_kota, strlen(routed_kota), &r, err, sizeof err), 0);
+        CHECK(r.moved_from == NULL && r.nmr == 0 && r.nparents == 0);
+        routed_free(&r);
+
         /* SMS replies. */
         static const struct {
                 const char *body;

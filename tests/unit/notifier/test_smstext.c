@@ -93,7 +93,7 @@ int main(void)
         struct dlt_set set;
         char err[256] = "";
         CHECK_INT(smstext_load(json, PUBLIC_URL "/", &set, err, sizeof err), 0);
-        CHECK_INT(set.n, 6);
+        CHECK_INT(set.n, 8);
 
         const struct dlt_template *en = smstext_find(&set, "alert", "en");
         CHECK(en != NULL);
@@ -131,16 +131,44 @@ int main(void)
         CHECK(!smstext_matches(en, "PRAHARI K7Q2XM: CRITICAL risk alert, Kota district, Instagram."));
         free(t1);
 
+        /* The "moved away" notice to the old lead: short code and the new
+         * place only (no link, no personal data), byte for byte. */
+        const struct dlt_template *ma = smstext_find(&set, "moved_away", "en");
+        const struct dlt_template *mah = smstext_find(&set, "moved_away", "hi");
+        CHECK(ma != NULL && mah != NULL && ma != mah);
+        CHECK_STR(ma->template_id, "1107000000000000107");
+        CHECK_STR(mah->template_id, "1107000000000000108");
+        CHECK_INT(ma->nvars, 2);
+        char *m1 = smstext_fill(ma, v1, 5);
+        CHECK_STR(m1, "PRAHARI K7Q2XM: this alert has moved to Kota district and is handled "
+                      "there now. No action needed from you.");
+        CHECK(smstext_matches(ma, m1));
+        CHECK(!smstext_matches(en, m1));
+        CHECK(strstr(m1, "/a/") == NULL);
+        CHECK_INT(gsm_count_text(m1, strlen(m1), &gc), 0);
+        CHECK(gc.enc == GSM_ENC_GSM7);
+        CHECK_INT(gc.parts, 1);
+        free(m1);
+        struct smstext_var vh[] = {{"short_code", "K7Q2XM"}, {"place", "कोटा जिला"}};
+        m1 = smstext_fill(mah, vh, 2);
+        CHECK_STR(m1, "प्रहरी K7Q2XM: यह अलर्ट अब कोटा जिला को सौंपा गया, वहीं कार्रवाई होगी। "
+                      "आपकी ओर से कुछ आवश्यक नहीं।");
+        CHECK(smstext_matches(mah, m1));
+        CHECK_INT(gsm_count_text(m1, strlen(m1), &gc), 0);
+        CHECK(gc.enc == GSM_ENC_UCS2);
+        CHECK_INT(gc.parts, 2);
+        free(m1);
+
         /* Every kind x language x district x severity. */
         struct district d[64];
         size_t nd = load_districts(d, 64);
         CHECK_INT(nd, 41);
-        static const char *kinds[] = {"alert", "moved", "escalation"};
+        static const char *kinds[] = {"alert", "moved", "moved_away", "escalation"};
         static const char *langs[] = {"en", "hi"};
         static const char *sevs[] = {"critical", "high", "medium"};
         static const char *plats[] = {"instagram", "facebook", "youtube", "sharechat-partner-app"};
         int checked = 0, failures = 0, maxparts = 0;
-        for (size_t k = 0; k < 3; k++)
+        for (size_t k = 0; k < 4; k++)
                 for (size_t l = 0; l < 2; l++)
                         for (size_t i = 0; i <= nd; i++)
                                 for (size_t s = 0; s < 3; s++) {
@@ -175,7 +203,7 @@ int main(void)
                                         checked++;
                                         free(txt);
                                 }
-        CHECK_INT(checked, 3 * 2 * 42 * 3);
+        CHECK_INT(checked, 4 * 2 * 42 * 3);
         CHECK_INT(failures, 0);
         CHECK(maxparts >= 1 && maxparts <= 3);
 
