@@ -22,7 +22,7 @@ PKGS_BUILD=(
 # Run: the local stack (deploy/local/stack.sh) and its peers.
 PKGS_RUN=(
   postgresql postgresql-15 postgresql-client-15 postgresql-15-postgis-3
-  python3 python3-aiosmtpd kcat dovecot-imapd
+  python3 python3-aiosmtpd python3-yaml kcat dovecot-imapd
   openssl ca-certificates curl procps iproute2 util-linux
 )
 # Test and data tooling: MMDB inspection and writing test databases, node/npm for the data packages.
