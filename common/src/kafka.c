@@ -7,6 +7,7 @@
 #include "prahari/kafka.h"
 #include "prahari/cfg.h"
 #include "prahari/log.h"
+#include "prahari/metrics.h"
 #include "prahari/util.h"
 
 #include <ctype.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
 extern char **environ;
@@ -462,6 +464,7 @@ struct kq_consumer {
         struct kq_base base;
         rd_kafka_t *rk;
         atomic_int assigned; /* partitions currently assigned */
+        char group[128];     /* group.id, for the lag metric's labels */
 };
 
 static void commit_stored(rd_kafka_t *rk, const char *when)
@@ -518,6 +521,48 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
 }
 
+/*
+ * librdkafka's statistics (every PRAHARI_KAFKA_STATS_MS, default 5000) give the
+ * consumer lag of every assigned partition without a blocking request: they
+ * become the gauge prahari_kafka_consumer_lag{group,topic,partition}. Served
+ * from the consumer's own poll, so it costs the message loop nothing extra.
+ */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+        (void)rk;
+        const struct kq_consumer *c = opaque;
+        json_t *root = json_loadb(json, json_len, 0, NULL);
+        if (!root)
+                return 0;
+        const char *group = c ? c->group : "";
+        const char *tname;
+        json_t *topic;
+        json_object_foreach(json_object_get(root, "topics"), tname, topic)
+        {
+                const char *pname;
+                json_t *part;
+                json_object_foreach(json_object_get(topic, "partitions"), pname, part)
+                {
+                        json_t *lag = json_object_get(part, "consumer_lag");
+                        json_t *desired = json_object_get(part, "desired");
+                        if (strcmp(pname, "-1") == 0 || !json_is_integer(lag) ||
+                            (desired && !json_is_true(desired)))
+                                continue;
+                        char labels[512];
+                        snprintf(labels, sizeof labels, "group=\"%s\",topic=\"%s\",partition=\"%s\"",
+                                 group, tname, pname);
+                        struct metric *m = metrics_gauge(
+                                "prahari_kafka_consumer_lag",
+                                "Messages behind the partition's high watermark (librdkafka stats)",
+                                labels);
+                        json_int_t v = json_integer_value(lag);
+                        metric_set(m, v < 0 ? 0 : (double)v);
+                }
+        }
+        json_decref(root);
+        return 0; /* librdkafka frees json */
+}
+
 struct kq_consumer *kq_consumer_new(const char *group_id, const char *const *topics,
                                     size_t ntopics, char *err, size_t errsz)
 {
@@ -527,6 +572,7 @@ struct kq_consumer *kq_consumer_new(const char *group_id, const char *const *top
                 return NULL;
         }
         c->base.role = "consumer";
+        util_strlcpy(c->group, group_id, sizeof c->group);
         rd_kafka_conf_t *conf = conf_new(&c->base, group_id, err, errsz);
         if (!conf)
                 goto fail;
@@ -538,11 +584,14 @@ struct kq_consumer *kq_consumer_new(const char *group_id, const char *const *top
                      errsz) ||
             conf_set(conf, "auto.offset.reset", "auto.offset.reset", "earliest", err, errsz) ||
             conf_set_env_ms(conf, "PRAHARI_KAFKA_FETCH_WAIT_MS", "fetch.wait.max.ms", "10",
-                            300000, err, errsz)) {
+                            300000, err, errsz) ||
+            conf_set_env_ms(conf, "PRAHARI_KAFKA_STATS_MS", "statistics.interval.ms", "5000",
+                            3600000, err, errsz)) {
                 rd_kafka_conf_destroy(conf);
                 goto fail;
         }
         rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+        rd_kafka_conf_set_stats_cb(conf, stats_cb);
         rd_kafka_conf_set_opaque(conf, c);
         char e[512];
         c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);

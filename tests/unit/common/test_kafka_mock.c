@@ -83,7 +83,9 @@ static void test_produce_consume_resume(void)
         CHECK(kq_producer_ready(p));
 
         const char *topics[] = {"t.in"};
+        setenv("PRAHARI_KAFKA_STATS_MS", "100", 1); /* lag metric from librdkafka's stats */
         struct kq_consumer *c = kq_consumer_new("g1", topics, 1, err, sizeof err);
+        unsetenv("PRAHARI_KAFKA_STATS_MS");
         CHECK_MSG(c != NULL, "%s", err);
         if (!c) {
                 kq_producer_destroy(p);
@@ -103,6 +105,28 @@ static void test_produce_consume_resume(void)
         CHECK_INT(kq_consumer_store(c, &m), 0);
         kq_msg_release(&m);
         CHECK_INT(kq_consumer_lag(c), 2); /* high watermark 3, position 1 */
+        {
+                /* The stats arrive while the consumer polls: wait for a report with
+                 * this partition (it only holds partitions once assigned). */
+                char *text = NULL;
+                for (int i = 0; i < 30; i++) {
+                        free(text);
+                        text = metrics_render();
+                        if (text && strstr(text, "prahari_kafka_consumer_lag{group=\"g1\",topic="
+                                                 "\"t.in\",partition=\"0\"}"))
+                                break;
+                        struct kq_msg none;
+                        kq_consumer_rewind(c, &(struct kq_msg){.topic = "t.in", .partition = 0,
+                                                                .offset = 1});
+                        if (kq_consumer_poll(c, 100, &none) == 1)
+                                kq_msg_release(&none);
+                }
+                CHECK_MSG(text && strstr(text, "prahari_kafka_consumer_lag{group=\"g1\",topic="
+                                               "\"t.in\",partition=\"0\"}"),
+                          "no per-partition lag gauge in /metrics");
+                free(text);
+                kq_consumer_rewind(c, &(struct kq_msg){.topic = "t.in", .partition = 0, .offset = 1});
+        }
 
         CHECK(poll_one(c, 5000, &m) == 1);
         CHECK_INT(m.offset, 1);
