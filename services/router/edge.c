@@ -597,17 +597,24 @@ fail:
         return rc;
 }
 
-static struct metric *routed_metric(const char *route)
+static struct metric *routed_metric(const char *route, const char *severity)
 {
-        static struct metric *district, *scc;
-        const char *help = "Alerts routed, by route";
-        if (strcmp(route, "district") == 0)
-                return district ? district
-                                : (district = metrics_counter("prahari_router_routed_total", help,
-                                                              "route=\"district\""));
-        return scc ? scc
-                   : (scc = metrics_counter("prahari_router_routed_total", help,
-                                            "route=\"state_command_centre\""));
+        /* 2 routes x 3 severities (+ anything else as "other"), looked up once. */
+        static const char *const sev[] = {"critical", "high", "medium", "other"};
+        static struct metric *m[2][4];
+        int ri = strcmp(route, "district") == 0 ? 0 : 1;
+        int si = 3;
+        for (int i = 0; i < 3; i++)
+                if (severity && strcmp(severity, sev[i]) == 0)
+                        si = i;
+        if (!m[ri][si]) {
+                char labels[96];
+                snprintf(labels, sizeof labels, "route=\"%s\",severity=\"%s\"",
+                         ri == 0 ? "district" : "state_command_centre", sev[si]);
+                m[ri][si] = metrics_counter("prahari_router_routed_total",
+                                            "Alerts routed, by route and severity", labels);
+        }
+        return m[ri][si];
 }
 
 static bool uuid_like(const char *s)
@@ -716,7 +723,9 @@ enum stage_result router_route_cb(void *ctx, const struct kq_msg *in, struct sta
                 goto out;
         }
         out->len = strlen(out->payload);
-        metric_inc(routed_metric(route ? route : "state_command_centre"), 1);
+        metric_inc(routed_metric(route ? route : "state_command_centre",
+                                 json_string_value(json_object_get(msg, "severity"))),
+                   1);
         log_alert(LOG_INFO, alert_id, in->traceparent,
                   "routed revision %d: %s %s (%s, %zu jurisdictions, %zu recipients)", revision,
                   route ? route : "?", key,
