@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Outbox thread (edge): produce committed revisions keyed by alert id with a
  * new traceparent, record acknowledgements in PostgreSQL, and reconcile:
- * republish what no downstream stage has recorded. */
+ * republish what some downstream stage (enrich, router, notifier) has not
+ * recorded. */
 #include "outbox.h"
 
 #include <pthread.h>
@@ -153,31 +154,28 @@ static void reconcile(struct outbox *ob)
         snprintf(limit, sizeof(limit), "%d", ob->cfg.reconcile_batch);
         snprintf(cap, sizeof(cap), "%d", ob->cfg.reconcile_max_ms);
         const char *params[3] = {after, limit, cap};
-        /* Alerts a stage downstream has located leave the index of the due. */
+        /* prahari_reconcile_candidates (migration 0102, SECURITY DEFINER:
+         * ingest may not read routings or notifications) takes alerts every
+         * stage has recorded out of the index of the due, and returns the due
+         * ones some stage has not (enrich: no locations row, router: no
+         * routings row, notifier: no level-1 notification), locked. */
         PGresult *r = pg_exec(
                 ob->conn,
-                "UPDATE alerts a SET seen_downstream_revision = a.revision FROM locations l"
-                " WHERE l.alert_id = a.alert_id AND l.revision = a.revision"
-                "   AND a.seen_downstream_revision < a.revision AND a.republish_at <= now()",
-                0, NULL);
-        PQclear(r);
-        r = pg_exec(
-                ob->conn,
-                "WITH due AS ("
-                " SELECT a.alert_id FROM alerts a"
-                " WHERE a.seen_downstream_revision < a.revision AND a.republish_at <= now()"
-                "   AND NOT EXISTS (SELECT 1 FROM locations l"
-                "                   WHERE l.alert_id = a.alert_id AND l.revision = a.revision)"
-                " ORDER BY a.republish_at LIMIT $2::int FOR UPDATE SKIP LOCKED),"
+                "WITH due AS (SELECT * FROM prahari_reconcile_candidates($2::int)),"
                 " up AS (UPDATE alerts a SET last_published_at = now(),"
                 "        publish_attempts = a.publish_attempts + 1,"
+                "        gap_warned_revision = CASE WHEN due.warn THEN a.revision"
+                "                                   ELSE a.gap_warned_revision END,"
                 "        republish_at = now() + LEAST($1::float8 * power(2, LEAST(a.publish_attempts + 1, 20)),"
                 "                                     $3::float8) * interval '1 millisecond'"
                 "        FROM due WHERE a.alert_id = due.alert_id"
-                "        RETURNING a.alert_id, a.revision, a.canonical::text AS wire),"
-                " tl AS (INSERT INTO timeline (alert_id, stage, event, actor, revision)"
-                "        SELECT alert_id, 'ingest', 'republished', 'ingest/reconciler', revision FROM up)"
-                " SELECT alert_id::text, revision, wire FROM up",
+                "        RETURNING a.alert_id, a.revision, a.canonical::text AS wire, due.missing,"
+                "                  due.directory_gap, due.warn, a.republish_at - now() AS wait),"
+                " tl AS (INSERT INTO timeline (alert_id, stage, event, actor, revision, detail)"
+                "        SELECT alert_id, 'ingest', 'republished', 'ingest/reconciler', revision,"
+                "               jsonb_build_object('missing', missing) FROM up)"
+                " SELECT alert_id::text, revision, wire, missing, directory_gap, warn,"
+                "        (extract(epoch FROM wait) * 1000)::bigint FROM up",
                 3, params);
         ob->db_ok = r != NULL;
         if (!r)
@@ -188,10 +186,21 @@ static void reconcile(struct outbox *ob)
                                    .wire = PQgetvalue(r, i, 2),
                                    .republish = true};
                 snprintf(m.alert_id, sizeof(m.alert_id), "%s", PQgetvalue(r, i, 0));
+                if (strcmp(PQgetvalue(r, i, 5), "t") == 0)
+                        log_alert(LOG_WARN, m.alert_id, NULL,
+                                  "revision %d routed but nobody at level 1 notified%s; "
+                                  "republishing with a doubling wait (next in %s ms, at most %d ms)",
+                                  m.revision,
+                                  strcmp(PQgetvalue(r, i, 4), "t") == 0
+                                          ? " (the routing names a directory gap)"
+                                          : "",
+                                  PQgetvalue(r, i, 6), ob->cfg.reconcile_max_ms);
+                log_alert(LOG_DEBUG, m.alert_id, NULL, "reconciler: revision %d not yet %s",
+                          m.revision, PQgetvalue(r, i, 3));
                 produce_one(ob, &m);
         }
         if (n > 0) {
-                log_info("reconciler: republished %d alert(s) not yet seen downstream", n);
+                log_info("reconciler: republished %d alert(s) not yet notified downstream", n);
                 metric_inc(ob->m_republished, n);
         }
         PQclear(r);

@@ -4,9 +4,13 @@
  * @brief Publishing to the normalized topic and the reconciler (edge): one
  *        thread produces what the writer committed, records broker
  *        acknowledgements (alerts.published_revision, timeline `published`),
- *        and every interval republishes alerts whose current revision no stage
- *        downstream has recorded (no locations row) once their last publish is
- *        older than a threshold (doubling per attempt, capped). Nothing depends on the broker keeping data.
+ *        and every interval republishes open alerts whose current revision
+ *        some stage downstream has not recorded (no locations row, no
+ *        routings row, or no level-1 notifications row: SQL function
+ *        prahari_reconcile_candidates, migration 0102) once their last
+ *        publish is older than a threshold (doubling per attempt, capped; a
+ *        routed but unnotified revision, e.g. a directory gap, is logged once
+ *        at warn). Nothing depends on the broker keeping data.
  */
 #ifndef PRAHARI_INGEST_OUTBOX_H
 #define PRAHARI_INGEST_OUTBOX_H

@@ -8,7 +8,8 @@
 #   - bodies sent in many small pieces and chunked, a slow sender, 429 with
 #     Retry-After, group commit under concurrency;
 #   - 503 with PostgreSQL down (nothing acknowledged), then recovery;
-#   - the reconciler publishing what was stored while the broker was down;
+#   - the reconciler publishing what was stored while the broker was down,
+#     and republishing what was located or routed but not notified;
 #   - SIGTERM: in-flight finished, exit 0.
 # Usage: test_http.py <build-dir> <repo-root> <fixtures-dir>
 import base64
@@ -580,13 +581,63 @@ try:
     check(ok, "published once the broker is back")
     check(scalar("SELECT count(*) FROM timeline t JOIN alerts a USING (alert_id) WHERE "
                  "a.source_alert_id='T-NOBROKER' AND t.event='republished'") >= 1, "timeline republished")
-    # a located revision is not republished
+    # The reconciler covers the whole pipeline (migration 0102): a revision
+    # that is located but not routed (the enriched message lost with the
+    # broker) is republished; one that is routed but has no level-1
+    # notification is republished (warned once); a notified one is not.
     aid = psql("SELECT alert_id FROM alerts WHERE source_alert_id='T-NOBROKER'")
+
+    def republished():
+        return scalar(f"SELECT count(*) FROM timeline WHERE alert_id='{aid}' AND event='republished'")
+
+    def republished_after(n0, limit_s=6.0):
+        # backoff: AFTER_MS 1000 doubling per attempt (2 s, 4 s, ...), so
+        # allow a few seconds before deciding
+        t_end = time.time() + limit_s
+        while time.time() < t_end:
+            if republished() > n0:
+                return True
+            time.sleep(0.2)
+        return False
+
+    # due now whatever the backoff reached so far
+    def make_due():
+        psql(f"UPDATE alerts SET republish_at = now(), publish_attempts = 0 WHERE alert_id='{aid}'")
+
     psql(f"INSERT INTO locations (alert_id, revision, method, confidence, detail) VALUES ('{aid}', 1, 'none', 0, '{{}}')")
-    n0 = scalar(f"SELECT count(*) FROM timeline WHERE alert_id='{aid}' AND event='republished'")
+    make_due()
+    n0 = republished()
+    check(republished_after(n0), "located but unrouted alert republished")
+    check(psql(f"SELECT detail->>'missing' FROM timeline WHERE alert_id='{aid}' AND event='republished' "
+               "ORDER BY id DESC LIMIT 1") == "routed", "timeline names the stage missing (routed)")
+    psql(f"INSERT INTO routings (alert_id, revision, route, district, state, reason, boundary_version, detail) "
+         f"VALUES ('{aid}', 1, 'district', 'Kota', 'Rajasthan', 'test', 'test', "
+         "'{\"directory_gap\": [\"Kota\"]}')")
+    make_due()
+    n0 = republished()
+    check(republished_after(n0), "routed but unnotified alert republished")
+    check(psql(f"SELECT detail->>'missing' FROM timeline WHERE alert_id='{aid}' AND event='republished' "
+               "ORDER BY id DESC LIMIT 1") == "notified", "timeline names the stage missing (notified)")
+    check(psql(f"SELECT gap_warned_revision FROM alerts WHERE alert_id='{aid}'") == "1", "gap warned for revision 1")
+    make_due()
+    n0 = republished()
+    check(republished_after(n0), "still unnotified: republished again")
+    time.sleep(0.5)  # the ingest log is written as it goes
+    with open(os.path.join(work, "ingest.log")) as f:
+        warns = [ln for ln in f if aid in ln and "nobody at level 1 notified" in ln]
+    check(len(warns) == 1, f"directory gap warned once ({len(warns)} lines)")
+    check(any("directory gap" in ln for ln in warns), "the warning names the directory gap")
+    # the backoff doubled: the next republish is at least 2 s after the last
+    check(scalar(f"SELECT (extract(epoch FROM republish_at - last_published_at) * 1000)::int FROM alerts "
+                 f"WHERE alert_id='{aid}'") >= 1900, "doubling wait between republishes")
+    psql(f"INSERT INTO notifications (alert_id, recipient_id, channel, level, address, client_ref) "
+         f"VALUES ('{aid}', 'R-TEST', 'sms', 1, '+910000000000', 'ref-{aid}')")
+    make_due()
+    n0 = republished()
     time.sleep(2.5)
-    check(scalar(f"SELECT count(*) FROM timeline WHERE alert_id='{aid}' AND event='republished'") == n0,
-          "located alert not republished")
+    check(republished() == n0, "fully notified alert not republished")
+    check(psql(f"SELECT seen_downstream_revision FROM alerts WHERE alert_id='{aid}'") == "1",
+          "notified alert left the index of the due")
 
     # ---- 8. SIGTERM while requests are in flight: they finish, exit 0 ----
     res = [0] * 2000
