@@ -34,6 +34,42 @@ enum send_result backoff_classify_http(int transport_ok, long status);
  */
 enum send_result backoff_classify_smtp(int transport_ok, long code);
 
+/** What to do with a row after one send (see backoff_decide). */
+enum retry_action { RETRY_RECORD_SENT = 0, RETRY_AGAIN = 1, RETRY_GIVE_UP = 2 };
+
+/** The facts backoff_decide needs about one send (all values, no I/O). */
+struct retry_input {
+        enum send_result result;
+        int not_attempted;    /* nothing reached a provider: every circuit open */
+        int64_t open_wait_ms; /* not_attempted: until the earliest breaker half-opens */
+        int attempts;         /* the row's attempts, this one included */
+        long max_attempts;    /* PRAHARI_NOTIFY_MAX_ATTEMPTS */
+        double age_s;         /* since the row was created */
+        long retry_max_s;     /* PRAHARI_SMS_RETRY_MAX_S (SMS); 0: the attempts cap alone */
+        int64_t base_ms, cap_ms;
+        uint32_t rnd;         /* uniform random value (jitter) */
+};
+
+/** The decision: the action, the delay before the next try, and whether
+ * this attempt is given back (not counted). */
+struct retry_decision {
+        enum retry_action action;
+        int64_t delay_ms;
+        int refund;
+};
+
+/**
+ * @brief Decide what follows one send. OK: record it sent. Permanent: give
+ * up. Transient while every circuit was open (@c not_attempted): the attempt
+ * is given back and the row waits until the earliest breaker half-opens plus
+ * a jitter in [0, base_ms] — this never gives up (the breaker half-opens in
+ * bounded time, and the escalation timer keeps running meanwhile). Any other
+ * transient result: give up only when the attempts cap is reached AND the row
+ * is at least @c retry_max_s old (both budgets spent); else retry after
+ * backoff_delay_ms(attempts).
+ */
+struct retry_decision backoff_decide(const struct retry_input *in);
+
 /** @brief "ok", "transient", "permanent". */
 const char *send_result_name(enum send_result r);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "gsm.h"
 #include "mailmsg.h"
 #include "notifier.h"
@@ -104,7 +105,7 @@ enum {
         C_ID, C_ALERT, C_RECIPIENT, C_CHANNEL, C_LEVEL, C_ADDRESS, C_REF, C_ATTEMPTS, C_KIND,
         C_LANG, C_RNAME, C_CREATED, C_SHORT, C_SEV, C_PLATFORM, C_CATEGORY, C_REPORTED,
         C_STATUS, C_SUBJECT, C_CONTENT, C_ROUTE, C_DISTRICT, C_REASON, C_METHOD, C_LAT, C_LON,
-        C_RADIUS, C_CONF
+        C_RADIUS, C_CONF, C_AGE
 };
 
 static const char claim_sql[] =
@@ -128,7 +129,8 @@ static const char claim_sql[] =
         "  a.short_code, a.severity, a.platform, a.category,"
         "  to_char(a.reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
         "  a.status, a.subject::text, a.content::text,"
-        "  r.route, r.district, r.reason, l.method, l.lat, l.lon, l.radius_m, l.confidence"
+        "  r.route, r.district, r.reason, l.method, l.lat, l.lon, l.radius_m, l.confidence,"
+        "  extract(epoch from now() + $2::float8 * interval '1 second' - c.created_at)::float8"
         " FROM c JOIN alerts a ON a.alert_id = c.alert_id"
         " LEFT JOIN LATERAL (SELECT route, district, reason FROM routings"
         "   WHERE alert_id = c.alert_id ORDER BY revision DESC LIMIT 1) r ON true"
@@ -148,9 +150,12 @@ static const char sent_sql[] =
         " INSERT INTO timeline (alert_id, stage, event, actor, detail)"
         " SELECT alert_id, 'notifier', 'notification_sent', '" NOTIFIER_ACTOR "', $5::jsonb FROM u";
 
+/* $6: 1 gives the claim's attempt back (every SMS circuit was open: nothing
+ * was tried, so it is no attempt). */
 static const char retry_sql[] =
         "UPDATE notifications SET next_attempt_at = now() + ($3::float8 + $4::float8 / 1000.0)"
-        " * interval '1 second', last_error = $2, provider = nullif($5, '')"
+        " * interval '1 second', last_error = $2, provider = nullif($5, ''),"
+        " attempts = greatest(attempts - $6::int, 0)"
         " WHERE notification_id = $1 AND state = 'sending'";
 
 static const char failed_sql[] =
@@ -353,8 +358,45 @@ static void count(const char *channel, const char *provider, const char *outcome
                    1);
 }
 
+/* A connection error (or the server going away): worth reconnecting and
+ * running the statement again. */
+static bool pg_transient(PGconn *conn)
+{
+        if (!conn || PQstatus(conn) != CONNECTION_OK)
+                return true;
+        const char *st = pg_last_sqlstate();
+        return st && (strncmp(st, "08", 2) == 0 || strncmp(st, "57", 2) == 0 ||
+                      strncmp(st, "40", 2) == 0);
+}
+
+/* Record a send that happened: the message is out, so losing this update
+ * means sending it again after the lease (SMTP does not deduplicate). Retry
+ * with reconnects until @p until_us (monotonic), kept inside the lease so no
+ * other claimer can take the row meanwhile. */
+static PGresult *exec_until(struct worker *w, const char *sql, int np, const char *const *p,
+                            int64_t until_us)
+{
+        for (int tries = 1;; tries++) {
+                PGresult *u = NULL;
+                if (pg_ensure(&w->conn, w->name)) {
+                        u = pg_exec(w->conn, sql, np, p);
+                        if (u) {
+                                if (tries > 1)
+                                        log_info("%s: recorded after %d tries", w->name, tries);
+                                return u;
+                        }
+                        if (!pg_transient(w->conn))
+                                return NULL;
+                }
+                if (util_mono_us() + 500000 > until_us)
+                        return NULL;
+                struct timespec ts = {0, 500 * 1000000L};
+                nanosleep(&ts, NULL);
+        }
+}
+
 /* Send one claimed row and record the result. @returns 0, -1 on a DB error. */
-static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us)
+static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us, int64_t claimed_us)
 {
         struct notifier *n = w->n;
         const char *id = val(r, row, C_ID), *alert_id = val(r, row, C_ALERT);
@@ -365,6 +407,8 @@ static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us)
         char err[256] = "", provider[64] = "", msgid[128] = "", tok[TOKEN_LEN + 1] = "";
         char url[512];
         int parts = 0;
+        bool sr_not_attempted = false;
+        int64_t sr_open_wait_ms = 0;
 
         if (ack_link(n, r, row, url, sizeof url, tok) != 0) {
                 snprintf(err, sizeof err, "cannot make the link token (short code?)");
@@ -385,6 +429,8 @@ static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us)
                         struct sms_result sr;
                         sms_send(w->sms, &rq, &sr);
                         res = sr.result;
+                        sr_not_attempted = sr.not_attempted;
+                        sr_open_wait_ms = sr.open_wait_ms;
                         parts = gc.parts;
                         util_strlcpy(provider, sr.provider, sizeof provider);
                         util_strlcpy(msgid, sr.message_id, sizeof msgid);
@@ -405,11 +451,24 @@ static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us)
                 }
         }
 
-        if (res == SEND_TRANSIENT && attempts >= n->cfg.max_attempts) {
+        struct retry_input ri = {
+                .result = res,
+                .not_attempted = sms && res == SEND_TRANSIENT && sr_not_attempted,
+                .open_wait_ms = sr_open_wait_ms,
+                .attempts = attempts,
+                .max_attempts = n->cfg.max_attempts,
+                .age_s = val(r, row, C_AGE) ? strtod(val(r, row, C_AGE), NULL) : 0,
+                .retry_max_s = sms ? n->cfg.sms_retry_max_s : 0,
+                .base_ms = n->cfg.retry_base_ms,
+                .cap_ms = n->cfg.retry_cap_ms,
+        };
+        util_random(&ri.rnd, sizeof ri.rnd);
+        struct retry_decision dec = backoff_decide(&ri);
+        if (res == SEND_TRANSIENT && dec.action == RETRY_GIVE_UP) {
                 res = SEND_PERMANENT;
                 size_t l = strlen(err);
-                snprintf(err + l, sizeof err - l, " (attempt %d of %ld: giving up)", attempts,
-                         n->cfg.max_attempts);
+                snprintf(err + l, sizeof err - l, " (attempt %d of %ld, %.0f s: giving up)",
+                         attempts, n->cfg.max_attempts, ri.age_s);
         }
         char partsbuf[16] = "";
         if (parts > 0)
@@ -418,7 +477,9 @@ static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us)
         if (res == SEND_OK) {
                 char *detail = detail_json(r, row, parts, provider, NULL);
                 const char *p[] = {id, provider, msgid, partsbuf, detail, n->clock_param};
-                u = pg_exec(w->conn, sent_sql, 6, p);
+                /* until 2 s before the lease runs out */
+                int64_t until = claimed_us + ((int64_t)n->cfg.send_lease_s - 2) * 1000000;
+                u = exec_until(w, sent_sql, 6, p, until);
                 free(detail);
                 count(channel, provider, "sent");
                 if (t0_us > 0)
@@ -434,17 +495,14 @@ static int send_row(struct worker *w, PGresult *r, int row, int64_t t0_us)
                           val(r, row, C_RECIPIENT), val(r, row, C_LEVEL), provider,
                           parts ? ", parts " : "", partsbuf);
         } else if (res == SEND_TRANSIENT) {
-                uint32_t rnd;
-                util_random(&rnd, sizeof rnd);
                 char delay[32];
-                snprintf(delay, sizeof delay, "%lld",
-                         (long long)backoff_delay_ms(attempts, n->cfg.retry_base_ms,
-                                                     n->cfg.retry_cap_ms, rnd));
-                const char *p[] = {id, err, n->clock_param, delay, provider};
-                u = pg_exec(w->conn, retry_sql, 5, p);
-                count(channel, provider, "retry");
-                log_alert(LOG_WARN, alert_id, NULL, "%s to %s: %s; retry in %s ms", channel,
-                          val(r, row, C_RECIPIENT), err, delay);
+                snprintf(delay, sizeof delay, "%lld", (long long)dec.delay_ms);
+                const char *p[] = {id, err, n->clock_param, delay, provider, dec.refund ? "1" : "0"};
+                u = pg_exec(w->conn, retry_sql, 6, p);
+                count(channel, provider, dec.refund ? "deferred" : "retry");
+                log_alert(LOG_WARN, alert_id, NULL, "%s to %s: %s; %s in %s ms", channel,
+                          val(r, row, C_RECIPIENT), err,
+                          dec.refund ? "not an attempt, try again" : "retry", delay);
         } else {
                 char *detail = detail_json(r, row, parts, provider, err);
                 const char *p[] = {id, err, detail, n->clock_param, provider};
@@ -479,13 +537,14 @@ int dispatch_due(struct worker *w, const char *const *ids, size_t nids, int limi
         snprintf(lease, sizeof lease, "%ld", w->n->cfg.send_lease_s);
         snprintf(lim, sizeof lim, "%d", limit);
         const char *p[] = {idparam, w->n->clock_param, lease, lim};
+        int64_t claimed_us = util_mono_us(); /* before the claim: the lease starts later */
         PGresult *r = pg_exec(w->conn, claim_sql, 4, p);
         sb_free(&arr);
         if (!r)
                 return -1;
         int rows = PQntuples(r), rc = rows;
         for (int i = 0; i < rows; i++)
-                if (send_row(w, r, i, t0_us) != 0)
+                if (send_row(w, r, i, t0_us, claimed_us) != 0)
                         rc = -1; /* the row stays "sending"; its lease brings it back */
         PQclear(r);
         return rc;

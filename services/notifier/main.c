@@ -79,7 +79,12 @@ static const struct cfg_item items[] = {
         {"PRAHARI_ESCALATE_MEDIUM_S", CFG_INT, O(esc_medium_s), "3600", 0, 1, 86400,
          "Escalation window for medium alerts."},
         {"PRAHARI_NOTIFY_MAX_ATTEMPTS", CFG_INT, O(max_attempts), "8", 0, 1, 100,
-         "Attempts per notification before it fails (and escalates)."},
+         "Attempts per notification before it fails (and escalates); an SMS also needs "
+         "PRAHARI_SMS_RETRY_MAX_S to have passed. A try while every SMS circuit is open is no "
+         "attempt."},
+        {"PRAHARI_SMS_RETRY_MAX_S", CFG_INT, O(sms_retry_max_s), "600", 0, 0, 86400,
+         "An SMS that keeps failing is given up (and escalated) only once it is this old "
+         "and PRAHARI_NOTIFY_MAX_ATTEMPTS is reached; 0: the attempts cap alone."},
         {"PRAHARI_RETRY_BASE_MS", CFG_INT, O(retry_base_ms), "1000", 0, 10, 600000,
          "Backoff base: retry n waits up to base*2^(n-1) (full jitter)."},
         {"PRAHARI_RETRY_CAP_MS", CFG_INT, O(retry_cap_ms), "60000", 0, 10, 3600000,

@@ -37,7 +37,7 @@ struct ncfg {
         long smtp_timeout_ms;
         bool mail_include_post_text, mail_html;
         long esc_critical_s, esc_high_s, esc_medium_s;
-        long max_attempts, retry_base_ms, retry_cap_ms, send_lease_s;
+        long max_attempts, retry_base_ms, retry_cap_ms, send_lease_s, sms_retry_max_s;
         double clock_offset_s;
         long retry_poll_ms, escalation_poll_ms, sender_threads;
         char *topic_routed, *topic_deadletter, *group;

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -209,11 +210,13 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
         return b->failed ? 0 : n;
 }
 
-/* Breaker: true if the provider may be tried now. */
-static bool breaker_allows(struct sms_provider *p, int64_t now_us)
+/* Breaker: true if the provider may be tried now; else *until_us is when it
+ * half-opens. */
+static bool breaker_allows(struct sms_provider *p, int64_t now_us, int64_t *until_us)
 {
         pthread_mutex_lock(&p->mu);
         bool ok = p->open_until_us <= now_us;
+        *until_us = p->open_until_us;
         pthread_mutex_unlock(&p->mu);
         return ok;
 }
@@ -394,11 +397,17 @@ void sms_send(struct sms_client *c, const struct sms_request *rq, struct sms_res
         memset(res, 0, sizeof *res);
         res->result = SEND_TRANSIENT;
         snprintf(res->error, sizeof res->error, "no SMS provider available (all circuits open)");
-        int64_t now = util_mono_us();
+        int64_t now = util_mono_us(), earliest = INT64_MAX;
+        bool tried = false;
         for (size_t i = 0; i < c->ps->n; i++) {
                 struct sms_provider *p = &c->ps->p[i];
-                if (!breaker_allows(p, now))
+                int64_t until = 0;
+                if (!breaker_allows(p, now, &until)) {
+                        if (until < earliest)
+                                earliest = until;
                         continue;
+                }
+                tried = true;
                 rate_wait(p);
                 try_provider(c, p, rq, res);
                 breaker_record(p, res->result == SEND_TRANSIENT);
@@ -406,5 +415,11 @@ void sms_send(struct sms_client *c, const struct sms_request *rq, struct sms_res
                         return;
                 if (i + 1 < c->ps->n)
                         log_warn("sms: %s; trying the next provider", res->error);
+        }
+        if (!tried) {
+                res->not_attempted = true;
+                res->open_wait_ms = earliest > now && earliest != INT64_MAX
+                                            ? (earliest - now + 999) / 1000
+                                            : 0;
         }
 }

@@ -59,6 +59,8 @@ struct sms_result {
         char message_id[128]; /* on SEND_OK */
         long http_status;     /* 0 when no answer */
         char error[200];      /* on failure: what went wrong, never the text */
+        bool not_attempted;   /* every circuit open: no provider was tried */
+        int64_t open_wait_ms; /* then: until the earliest breaker half-opens */
 };
 
 /**
@@ -90,6 +92,8 @@ void sms_client_destroy(struct sms_client *c);
  * @brief Send through the first provider whose breaker is closed; on an
  * outage (timeout, refused, 5xx) try the next one. A 4xx (or a form-get
  * error text) is permanent and stops. Waits for the provider's rate limit.
+ * When every breaker is open nothing is sent: SEND_TRANSIENT with
+ * @c not_attempted set and @c open_wait_ms until the earliest half-opens.
  */
 void sms_send(struct sms_client *c, const struct sms_request *rq, struct sms_result *res);
 

@@ -294,6 +294,7 @@ def run(stack):
     check(stack.psql("SELECT string_agg(DISTINCT provider, ',') FROM notifications WHERE alert_id = :'p1'"
                      " AND channel = 'sms'", p_id) == "nic", "P: provider recorded")
     check(stack.stop() == 0, "P: clean stop")
+    open_circuit_retries(stack)
     duty_and_police_chain(stack)
     # Acknowledged alerts got nothing further; A was closed before the clock moved.
     check(stack.psql("SELECT count(*) FROM notifications WHERE alert_id = :'p1' AND level > 1", a_id) == "0"
@@ -307,6 +308,40 @@ def run(stack):
     check(len(texts) == len(set(texts)), "all: no text sent twice to one number")
     n_sms = stack.psql("SELECT count(*) FROM notifications WHERE channel = 'sms' AND state IN ('sent','delivered')")
     check(int(n_sms) == len(recs), "all: sent SMS rows = accepted SMS at the gateway (%s)" % n_sms)
+
+
+def open_circuit_retries(stack):
+    """R (chaos bug B): ten 503s in a row open the breaker three times. A try
+    while the circuit is open is no attempt and waits for the half-open, and a
+    real failure past the attempts cap is retried until PRAHARI_SMS_RETRY_MAX_S:
+    with the cap at 4 the SMS used to fail after ~1 s; now it goes out once."""
+    prov = os.path.join(stack.local, "providers-r.json")
+    with open(prov, "w") as f:
+        json.dump([{"name": "gw", "profile": "json", "url": stack.env["PRAHARI_SMS_URL"],
+                    "token_file": stack.env["PRAHARI_SMS_TOKEN_FILE"], "timeout_ms": 1500,
+                    "breaker_failures": 3, "breaker_open_ms": 3000}], f)
+    stack.start(PRAHARI_SMS_PROVIDERS_FILE=prov, PRAHARI_CLOCK_OFFSET_S=0,
+                PRAHARI_NOTIFY_MAX_ATTEMPTS=4, PRAHARI_SMS_RETRY_MAX_S=120)
+    stack.gw(mode="fail5xx", count=10)
+    r_id, r_code = new_alert(stack, "Jaipur")
+    stack.produce("Jaipur", routed(r_id, r_code, "Jaipur", ["JAIPUR-SP"]))
+    q = "SELECT state || ':' || attempts FROM notifications WHERE alert_id = :'p1' AND channel = 'sms'"
+    check(wait(lambda: (stack.psql(q, r_id) or "").split(":")[0] in ("sent", "delivered", "failed"), 60),
+          "R: the SMS reached an end state (%s)" % stack.psql(q, r_id))
+    state, _, attempts = (stack.psql(q, r_id) or "::").partition(":")
+    recs = sms_of(stack, r_code)
+    check([r["status"] for r in recs] == [503] * 10 + [200] and len(accepted(stack, r_code)) == 1
+          and len({r["client_ref"] for r in recs}) == 1,
+          "R: ten 503s then one 200, one client_ref: %s" % [r["status"] for r in recs])
+    check(state in ("sent", "delivered") and attempts == "11",
+          "R: sent; attempts = requests that reached the gateway (11), open-circuit tries not counted: %s:%s"
+          % (state, attempts))
+    check(not timeline(stack, r_id, "notification_failed"), "R: no notification_failed")
+    met = http("GET", "http://127.0.0.1:%d/metrics" % stack.ports["OPS"])[1]
+    met = met.decode() if isinstance(met, bytes) else met
+    check('outcome="deferred"' in met, "R: open-circuit tries counted as deferred in the metrics")
+    stack.gw(mode="ok")
+    check(stack.stop() == 0, "R: clean stop")
 
 
 def duty_and_police_chain(stack):

@@ -60,5 +60,59 @@ int main(void)
         CHECK(backoff_classify_smtp(1, 550) == SEND_PERMANENT);
         CHECK(backoff_classify_smtp(0, 0) == SEND_TRANSIENT);
         CHECK_STR(send_result_name(SEND_PERMANENT), "permanent");
+
+        /* backoff_decide: the chaos run's bug B. Base 1000 ms, cap 60 s, 8
+         * attempts, 600 s for an SMS. */
+        struct retry_input in = {.result = SEND_OK, .attempts = 1, .max_attempts = 8,
+                                 .retry_max_s = 600, .base_ms = 1000, .cap_ms = 60000,
+                                 .rnd = UINT32_MAX};
+        struct retry_decision d = backoff_decide(&in);
+        CHECK(d.action == RETRY_RECORD_SENT && d.refund == 0);
+        in.result = SEND_PERMANENT; /* a 4xx fails at once, even on attempt 1 */
+        CHECK(backoff_decide(&in).action == RETRY_GIVE_UP);
+        /* Every circuit open, attempt 8 of 8, 28 s old: before the fix this
+         * failed; now the attempt is given back and the row waits for the
+         * breaker (20 s left) plus a jitter of at most the base. */
+        in.result = SEND_TRANSIENT;
+        in.not_attempted = 1;
+        in.open_wait_ms = 20000;
+        in.attempts = 8;
+        in.age_s = 28;
+        d = backoff_decide(&in);
+        CHECK(d.action == RETRY_AGAIN && d.refund == 1);
+        CHECK_MSG(d.delay_ms == 21000, "open circuit, max jitter: %lld", (long long)d.delay_ms);
+        in.rnd = 0;
+        CHECK_INT(backoff_decide(&in).delay_ms, 20000);
+        in.open_wait_ms = -5; /* half-opened meanwhile: no negative wait */
+        CHECK_INT(backoff_decide(&in).delay_ms, 0);
+        in.age_s = 100000; /* an open circuit is never an attempt, however old */
+        CHECK(backoff_decide(&in).action == RETRY_AGAIN);
+        /* A real outage answer: the cap alone does not give up inside 600 s ... */
+        in.not_attempted = 0;
+        in.age_s = 28;
+        in.rnd = UINT32_MAX;
+        d = backoff_decide(&in);
+        CHECK(d.action == RETRY_AGAIN && d.refund == 0);
+        CHECK_INT(d.delay_ms, 60000); /* 1000 * 2^7 capped */
+        in.attempts = 30;
+        CHECK(backoff_decide(&in).action == RETRY_AGAIN);
+        /* ... nor does time alone before the cap ... */
+        in.attempts = 3;
+        in.age_s = 900;
+        d = backoff_decide(&in);
+        CHECK(d.action == RETRY_AGAIN);
+        CHECK_INT(d.delay_ms, 4000);
+        /* ... both spent: give up (and escalate). */
+        in.attempts = 8;
+        in.age_s = 600;
+        CHECK(backoff_decide(&in).action == RETRY_GIVE_UP);
+        in.age_s = 599.9;
+        CHECK(backoff_decide(&in).action == RETRY_AGAIN);
+        /* retry_max_s 0 (e-mail): the attempts cap alone, as before. */
+        in.retry_max_s = 0;
+        in.age_s = 1;
+        CHECK(backoff_decide(&in).action == RETRY_GIVE_UP);
+        in.attempts = 7;
+        CHECK(backoff_decide(&in).action == RETRY_AGAIN);
         return test_summary("notifier_backoff");
 }
