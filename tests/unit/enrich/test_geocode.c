@@ -153,12 +153,12 @@ static void test_parse(void)
         CHECK_INT(a.n, 0); /* latitude out of range */
         {
                 /* six places: only five kept; a long Devanagari name cut on a boundary */
-                char body[4096] = "[";
+                char body[8192] = "[";
                 char nm[400] = "";
                 for (int i = 0; i < 40; i++)
                         strcat(nm, "क");
                 for (int i = 0; i < 6; i++) {
-                        char one[600];
+                        char one[1024];
                         snprintf(one, sizeof(one),
                                  "%s{\"lat\":\"26.%d\",\"lon\":\"75.0\",\"name\":\"%s\","
                                  "\"display_name\":\"%s, Rajasthan, India\"}",
