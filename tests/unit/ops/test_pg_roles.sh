@@ -38,9 +38,17 @@ openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca \
 	-keyout "$tls/other.key" -out "$tls/other.pem" >/dev/null 2>&1 || die "openssl: other CA"
 chown -R postgres: "$tls" && chmod 600 "$tls"/*.key
-as_pg "$PGBIN/pg_ctl" -D "$data" -l "$work/log" -w -t 60 \
-	-o "-p $port -k $work -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$tls/server.pem -c ssl_key_file=$tls/server.key" \
-	start >/dev/null || { cat "$work/log"; die "postgres did not start"; }
+# Other tests running beside this one pick free ports too: if the suggested
+# port is taken (or is taken between the check and the start), try free ones.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+started=0
+for attempt in 1 2 3 4 5; do
+	if [ "$attempt" -gt 1 ] || ss -ltn "( sport = :$port )" 2>/dev/null | grep -q LISTEN; then port=$(free_port); fi
+	if as_pg "$PGBIN/pg_ctl" -D "$data" -l "$work/log" -w -t 60 \
+		-o "-p $port -k $work -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$tls/server.pem -c ssl_key_file=$tls/server.key" \
+		start >/dev/null; then started=1; break; fi
+done
+[ "$started" = 1 ] || { cat "$work/log"; die "postgres did not start"; }
 trap 'stop; rm -rf "$work"' EXIT
 
 # psql USER SQL -> stdout; stderr to $work/err
