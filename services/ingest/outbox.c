@@ -45,6 +45,9 @@ struct outbox {
         struct ob_ack **acks;
         size_t nacks, capacks;
         size_t inflight;
+        /* A produce failed since the last success: when the broker is back, the
+         * reconciler's doubled waits are cut short (outbox thread only). */
+        bool broker_failing, broker_back;
         struct metric *m_republished, *m_quarantine, *m_published, *m_failed;
 };
 
@@ -58,8 +61,13 @@ static void delivery_cb(void *opaque, bool ok, const char *errstr)
                           "not acknowledged by the broker (%s); the reconciler will republish",
                           errstr ? errstr : "?");
                 metric_inc(ob->m_failed, 1);
+                ob->broker_failing = true;
                 free(a);
                 return;
+        }
+        if (ob->broker_failing) {
+                ob->broker_failing = false;
+                ob->broker_back = true;
         }
         if (ob->nacks == ob->capacks) {
                 size_t nc = ob->capacks ? ob->capacks * 2 : 64;
@@ -87,6 +95,7 @@ static void produce_one(struct outbox *ob, struct ob_msg *m)
         if (kq_produce_async(ob->p, ob->cfg.topic, m->alert_id, strlen(m->alert_id), m->wire,
                              strlen(m->wire), tp, delivery_cb, a, err, sizeof(err)) != 0) {
                 log_alert(LOG_WARN, m->alert_id, tp, "%s; the reconciler will republish", err);
+                ob->broker_failing = true;
                 free(a);
                 return;
         }
@@ -140,6 +149,25 @@ out:
         ob->nacks = 0;
         free(ids);
         free(revs);
+}
+
+/* The broker is back after failures: alerts whose republish waits doubled
+ * during the outage are due now, not minutes later. */
+static void reset_waits(struct outbox *ob)
+{
+        if (!pg_ensure(&ob->conn, "prahari-ingest-outbox"))
+                return; /* tried again at the next round */
+        PGresult *r = pg_exec(ob->conn,
+                              "UPDATE alerts SET republish_at = now()"
+                              " WHERE publish_attempts > 0 AND republish_at > now()"
+                              " AND status = 'open' AND seen_downstream_revision < revision",
+                              0, NULL);
+        if (r) {
+                log_info("broker reachable again: %s stalled alert(s) due for republishing now",
+                         PQcmdTuples(r));
+                ob->broker_back = false;
+        }
+        PQclear(r);
 }
 
 /* One reconciler round: select, mark, record, then produce. */
@@ -247,6 +275,14 @@ static void *outbox_main(void *arg)
                 if (stopping)
                         break;
                 if (util_mono_us() >= next_reconcile) {
+                        /* With nothing new to publish, only a probe tells that the
+                         * broker is back (a metadata request, at most 1 s). */
+                        if (ob->broker_failing && kq_producer_ready(ob->p)) {
+                                ob->broker_failing = false;
+                                ob->broker_back = true;
+                        }
+                        if (ob->broker_back)
+                                reset_waits(ob);
                         reconcile(ob);
                         next_reconcile =
                                 util_mono_us() + (int64_t)ob->cfg.reconcile_interval_ms * 1000;
