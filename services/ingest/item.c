@@ -161,6 +161,22 @@ const char *vld_enum(struct vld *v, const json_t *obj, const char *key, bool req
         return NULL;
 }
 
+void vld_sub_init(struct vld *sub, const char *prefix, const char *key)
+{
+        char p[160];
+        snprintf(p, sizeof(p), "%s.%s", prefix, key);
+        vld_init(sub, p);
+}
+
+void vld_sub_merge(struct vld *v, const struct vld *sub)
+{
+        if (sub->failed && !v->failed) {
+                v->failed = true;
+                snprintf(v->field, sizeof(v->field), "%s", sub->field);
+                snprintf(v->what, sizeof(v->what), "%s", sub->what);
+        }
+}
+
 json_t *vld_obj(struct vld *v, const json_t *obj, const char *key, bool required)
 {
         json_t *j = json_object_get(obj, key);

@@ -77,6 +77,12 @@ struct vld {
 
 void vld_init(struct vld *v, const char *prefix);
 
+/** @brief Start validating the nested object @p key of @p prefix ("a.b" + "c" -> "a.b.c"). */
+void vld_sub_init(struct vld *sub, const char *prefix, const char *key);
+
+/** @brief Carry the first failure of @p sub (if any) up into @p v. */
+void vld_sub_merge(struct vld *v, const struct vld *sub);
+
 /** @brief Record the first error: field "<prefix>.<key>" and what is wrong. */
 void vld_fail(struct vld *v, const char *key, const char *what);
 

@@ -76,23 +76,6 @@ static bool account_id(struct vld *v, const json_t *account, char *out, size_t o
         return false;
 }
 
-/* Validate the nested object at @p key with a sub-prefix so errors name it. */
-static void sub_init(struct vld *sub, const struct vld *v, const char *key)
-{
-        char p[160];
-        snprintf(p, sizeof(p), "%s.%s", v->prefix, key);
-        vld_init(sub, p);
-}
-
-static void sub_merge(struct vld *v, const struct vld *sub)
-{
-        if (sub->failed && !v->failed) {
-                v->failed = true;
-                snprintf(v->field, sizeof(v->field), "%s", sub->field);
-                snprintf(v->what, sizeof(v->what), "%s", sub->what);
-        }
-}
-
 static void set_copy(json_t *dst, const char *dkey, const json_t *src, const char *skey)
 {
         json_t *j = json_object_get(src, skey);
@@ -133,13 +116,13 @@ int meta_report_to_item(const json_t *report, const char *prefix, struct ingest_
         if (account) {
                 account_id(&v, account, acct, sizeof(acct));
                 struct vld sub;
-                sub_init(&sub, &v, "account");
+                vld_sub_init(&sub, v.prefix, "account");
                 name = vld_str(&sub, account, "name", false);
                 username = vld_str(&sub, account, "username", false);
                 profile_url = vld_str(&sub, account, "profile_url", false);
                 phone = vld_str(&sub, account, "phone", false);
                 email = vld_str(&sub, account, "email", false);
-                sub_merge(&v, &sub);
+                vld_sub_merge(&v, &sub);
         }
 
         json_t *cont = vld_obj(&v, report, "content", true);
@@ -148,7 +131,7 @@ int meta_report_to_item(const json_t *report, const char *prefix, struct ingest_
         int64_t created_us = 0;
         if (cont) {
                 struct vld sub;
-                sub_init(&sub, &v, "content");
+                vld_sub_init(&sub, v.prefix, "content");
                 ctype = vld_enum(&sub, cont, "type", true, CONTENT_TYPES);
                 json_t *text = json_object_get(cont, "text");
                 if (text && !json_is_null(text) && !json_is_string(text))
@@ -172,9 +155,9 @@ int meta_report_to_item(const json_t *report, const char *prefix, struct ingest_
                         vld_init(&ms, p);
                         vld_enum(&ms, m, "type", true, MEDIA_TYPES);
                         vld_str(&ms, m, "url", true);
-                        sub_merge(&sub, &ms);
+                        vld_sub_merge(&sub, &ms);
                 }
-                sub_merge(&v, &sub);
+                vld_sub_merge(&v, &sub);
         }
 
         /* signals: all optional, but a present one must have the right shape. */
@@ -186,18 +169,18 @@ int meta_report_to_item(const json_t *report, const char *prefix, struct ingest_
         json_t *ips = NULL;
         if (signals) {
                 struct vld sub;
-                sub_init(&sub, &v, "signals");
+                vld_sub_init(&sub, v.prefix, "signals");
                 json_t *dl = vld_obj(&sub, signals, "device_location", false);
                 if (dl) {
                         struct vld ds;
-                        sub_init(&ds, &sub, "device_location");
+                        vld_sub_init(&ds, sub.prefix, "device_location");
                         bool a = vld_num(&ds, dl, "latitude", true, -90, 90, &lat);
                         bool b = vld_num(&ds, dl, "longitude", true, -180, 180, &lon);
                         if (!vld_num(&ds, dl, "accuracy_meters", false, 0, 1e8, &acc))
                                 acc = -1;
                         vld_unix_time(&ds, dl, "captured_time", false, &captured_us);
                         have_gps = a && b && !ds.failed;
-                        sub_merge(&sub, &ds);
+                        vld_sub_merge(&sub, &ds);
                 }
                 ips = vld_arr(&sub, signals, "ip_addresses", false);
                 size_t i;
@@ -211,16 +194,16 @@ int meta_report_to_item(const json_t *report, const char *prefix, struct ingest_
                                 break;
                         }
                         struct vld is;
-                        sub_init(&is, &sub, key);
+                        vld_sub_init(&is, sub.prefix, key);
                         int64_t seen;
                         vld_str(&is, ipo, "ip", true);
                         vld_unix_time(&is, ipo, "seen_time", false, &seen);
-                        sub_merge(&sub, &is);
+                        vld_sub_merge(&sub, &is);
                 }
                 profile_location = vld_str(&sub, signals, "profile_location", false);
                 postal = vld_str(&sub, signals, "postal_code", false);
                 locale = vld_str(&sub, signals, "locale", false);
-                sub_merge(&v, &sub);
+                vld_sub_merge(&v, &sub);
         }
         vld_str(&v, report, "reviewer_note", false);
 

@@ -76,22 +76,6 @@ bool partner_verify(const struct partner_keys *k, const char *partner, const voi
                                               body, len, signature);
 }
 
-static void sub_init(struct vld *sub, const char *prefix, const char *key)
-{
-        char p[160];
-        snprintf(p, sizeof(p), "%s.%s", prefix, key);
-        vld_init(sub, p);
-}
-
-static void sub_merge(struct vld *v, const struct vld *sub)
-{
-        if (sub->failed && !v->failed) {
-                v->failed = true;
-                snprintf(v->field, sizeof(v->field), "%s", sub->field);
-                snprintf(v->what, sizeof(v->what), "%s", sub->what);
-        }
-}
-
 /* Validate one location hint (oneOf by kind) and append it to @p c. */
 static void hint(struct vld *v, const json_t *h, json_t *c)
 {
@@ -186,20 +170,20 @@ int partner_alert_to_item(const char *partner, const json_t *a, const char *pref
                 goto bad;
         if (subj) {
                 struct vld s;
-                sub_init(&s, v.prefix, "subject");
+                vld_sub_init(&s, v.prefix, "subject");
                 static const char *const SK[] = {"account_id", "display_name", "profile_url",
                                                  "phone", "email", NULL};
                 for (size_t i = 0; SK[i]; i++)
                         canon_set_str(subject, SK[i], vld_str(&s, subj, SK[i], false));
                 acct = json_string_value(json_object_get(subject, "account_id"));
                 phone = json_string_value(json_object_get(subject, "phone"));
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         json_t *cont = vld_obj(&v, a, "content", false);
         const char *lang = NULL;
         if (cont) {
                 struct vld s;
-                sub_init(&s, v.prefix, "content");
+                vld_sub_init(&s, v.prefix, "content");
                 static const char *const CK[] = {"kind", "language", "url", NULL};
                 for (size_t i = 0; CK[i]; i++)
                         canon_set_str(content, CK[i], vld_str(&s, cont, CK[i], false));
@@ -209,7 +193,7 @@ int partner_alert_to_item(const char *partner, const json_t *a, const char *pref
                 else if (json_is_string(text) && json_string_length(text))
                         json_object_set(content, "text", text); /* new ref */
                 lang = json_string_value(json_object_get(content, "language"));
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         json_t *hints = vld_arr(&v, a, "location_hints", false);
         if (!v.failed) {
@@ -227,9 +211,9 @@ int partner_alert_to_item(const char *partner, const json_t *a, const char *pref
                 char key[48];
                 snprintf(key, sizeof(key), "location_hints[%zu]", i);
                 struct vld hs;
-                sub_init(&hs, v.prefix, key);
+                vld_sub_init(&hs, v.prefix, key);
                 hint(&hs, h, c);
-                sub_merge(&v, &hs);
+                vld_sub_merge(&v, &hs);
         }
         if (v.failed) {
                 json_decref(c);

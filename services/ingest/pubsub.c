@@ -31,22 +31,6 @@ static const char *sev_map(const char *s)
         return NULL;
 }
 
-static void sub_init(struct vld *sub, const struct vld *v, const char *key)
-{
-        char p[160];
-        snprintf(p, sizeof(p), "%s.%s", v->prefix, key);
-        vld_init(sub, p);
-}
-
-static void sub_merge(struct vld *v, const struct vld *sub)
-{
-        if (sub->failed && !v->failed) {
-                v->failed = true;
-                snprintf(v->field, sizeof(v->field), "%s", sub->field);
-                snprintf(v->what, sizeof(v->what), "%s", sub->what);
-        }
-}
-
 /* Common end: attach the parts, or quarantine on failure. */
 static int finish(struct ingest_item *it, struct vld *v, json_t *canonical, json_t *subject,
                   json_t *content)
@@ -98,34 +82,34 @@ int pubsub_google_to_item(const json_t *p, const char *prefix, struct ingest_ite
         const char *acct = NULL, *dname = NULL, *email = NULL, *phone = NULL;
         if (subj) {
                 struct vld s;
-                sub_init(&s, &v, "subject");
+                vld_sub_init(&s, v.prefix, "subject");
                 acct = vld_str(&s, subj, "account_id", false);
                 dname = vld_str(&s, subj, "display_name", false);
                 email = vld_str(&s, subj, "email", false);
                 phone = vld_str(&s, subj, "phone_number", false);
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         json_t *ev = vld_obj(&v, p, "evidence", false);
         const char *query = NULL, *lang = NULL;
         if (ev) {
                 struct vld s;
-                sub_init(&s, &v, "evidence");
+                vld_sub_init(&s, v.prefix, "evidence");
                 query = vld_str(&s, ev, "query", false);
                 lang = vld_str(&s, ev, "language_code", false);
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         json_t *loc = vld_obj(&v, p, "location", false);
         double lat = 0, lng = 0, acc = -1;
         const char *lsrc = NULL;
         if (loc) {
                 struct vld s;
-                sub_init(&s, &v, "location");
+                vld_sub_init(&s, v.prefix, "location");
                 vld_num(&s, loc, "lat", true, -90, 90, &lat);
                 vld_num(&s, loc, "lng", true, -180, 180, &lng);
                 if (!vld_num(&s, loc, "accuracy_m", false, 0, 1e8, &acc))
                         acc = -1;
                 lsrc = vld_enum(&s, loc, "source", false, G_LOC_SOURCES);
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         const char *client_ip = vld_str(&v, p, "client_ip", false);
         vld_str(&v, p, "region_code", false);
@@ -185,7 +169,7 @@ int pubsub_youtube_to_item(const json_t *p, const char *prefix, struct ingest_it
         double offset = -1;
         if (sn) {
                 struct vld s;
-                sub_init(&s, &v, "snippet");
+                vld_sub_init(&s, v.prefix, "snippet");
                 vld_rfc3339(&s, sn, "escalatedAt", true, &at_us);
                 prio = vld_enum(&s, sn, "priority", true, Y_PRIORITIES);
                 reason = vld_enum(&s, sn, "reason", true, Y_REASONS);
@@ -202,16 +186,16 @@ int pubsub_youtube_to_item(const json_t *p, const char *prefix, struct ingest_it
                         else
                                 offset = (double)json_integer_value(off);
                 }
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         json_t *up = vld_obj(&v, p, "uploader", false);
         const char *email = NULL, *phone = NULL;
         if (up) {
                 struct vld s;
-                sub_init(&s, &v, "uploader");
+                vld_sub_init(&s, v.prefix, "uploader");
                 email = vld_str(&s, up, "email", false);
                 phone = vld_str(&s, up, "phone", false);
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         json_t *rd = vld_obj(&v, p, "recordingDetails", false);
         double lat = 0, lon = 0;
@@ -219,26 +203,26 @@ int pubsub_youtube_to_item(const json_t *p, const char *prefix, struct ingest_it
         const char *ldesc = NULL;
         if (rd) {
                 struct vld s;
-                sub_init(&s, &v, "recordingDetails");
+                vld_sub_init(&s, v.prefix, "recordingDetails");
                 json_t *l = vld_obj(&s, rd, "location", false);
                 if (l) {
                         struct vld ls;
-                        sub_init(&ls, &s, "location");
+                        vld_sub_init(&ls, s.prefix, "location");
                         bool a = vld_num(&ls, l, "latitude", true, -90, 90, &lat);
                         bool b = vld_num(&ls, l, "longitude", true, -180, 180, &lon);
                         have_loc = a && b;
-                        sub_merge(&s, &ls);
+                        vld_sub_merge(&s, &ls);
                 }
                 ldesc = vld_str(&s, rd, "locationDescription", false);
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         json_t *net = vld_obj(&v, p, "network", false);
         const char *ip = NULL;
         if (net) {
                 struct vld s;
-                sub_init(&s, &v, "network");
+                vld_sub_init(&s, v.prefix, "network");
                 ip = vld_str(&s, net, "ip", false);
-                sub_merge(&v, &s);
+                vld_sub_merge(&v, &s);
         }
         if (v.failed)
                 return finish(it, &v, NULL, NULL, NULL);
